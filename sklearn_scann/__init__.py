@@ -1,0 +1,10 @@
+"""Synthesis of compact and accurate neural networks (SCANN) for scikit-learn."""
+
+# SPDX-License-Identifier: BSD-3-Clause
+
+from ._classifier import SCANNClassifier
+from ._topology import Topology
+
+__version__ = "0.1.0"
+
+__all__ = ["SCANNClassifier", "Topology", "__version__"]

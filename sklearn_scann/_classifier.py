@@ -1,0 +1,447 @@
+"""SCANNClassifier: the scikit-learn estimator that synthesizes a compact network."""
+
+# SPDX-License-Identifier: BSD-3-Clause
+
+from __future__ import annotations
+
+from numbers import Integral, Real
+
+import numpy as np
+from scipy.special import log_softmax, softmax
+from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
+from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import LabelEncoder
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+
+from ._compact import CompactNetwork
+from ._cost import dense_connections, n_flops, n_parameters
+from ._schemes import SCHEMES, initial_network, select_checkpoint, synthesize
+from ._training import BatchDataset, Trainer
+
+__all__ = ["SCANNClassifier"]
+
+
+def _resolve_device(device: str) -> str:
+    import torch
+
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise ValueError(f"device={device!r} was requested but CUDA is not available")
+    return device
+
+
+class SCANNClassifier(ClassifierMixin, BaseEstimator):
+    """Synthesize a compact, accurate neural network for tabular classification.
+
+    SCANN (Hassantabar, Wang and Jha, 2022) alternates training with three
+    structural operations: *connection growth* (activate the dormant
+    connections whose loss gradient is largest), *neuron growth* (split the
+    most active hidden neurons) and *connection pruning* (remove the
+    smallest-magnitude connections, then any neuron left without input or
+    output). Connections may skip layers (schemes A and B) or join adjacent
+    layers only (scheme C). The network kept is the checkpoint chosen on a
+    held-out validation split.
+
+    Parameters
+    ----------
+    scheme : {"A", "B", "C"}, default="B"
+        ``"A"``: start from a small sparse seed and grow connections, grow
+        neurons and prune each round. ``"B"``: start from a network with
+        every allowed connection, skip connections included, and prune then
+        regrow connections each round. ``"C"``: as B on a fully connected
+        MLP (adjacent layers only; dense-sparse-dense).
+    hidden_layer_sizes : tuple of int or float, default=None
+        Starting hidden layers. An int is a number of neurons; a float is a
+        multiple of the number of input features, so that reducing the
+        features (DR+SCANN) shrinks the starting network by the same ratio.
+        None uses the scheme's default: ``(0.25,)`` for A, ``(1.0,)`` for B
+        and C.
+    initial_density : float in (0, 1], default=None
+        Fraction of the allowed connections active at the start. None uses
+        the scheme's default: 0.1 for A, 1.0 for B and C.
+    grow_ratio : float in [0, 1), default=0.1
+        Fraction of the dormant allowed connections activated at each
+        connection-growth step (per target layer, by largest |dL/dw|).
+    prune_ratio : float in [0, 1), default=0.3
+        Fraction of the active connections removed at each pruning step (per
+        target layer, by smallest |w|).
+    neuron_growth : int, default=1
+        Neurons split per hidden layer at each neuron-growth step (scheme A).
+    n_rounds : int, default=8
+        Rounds of the scheme's steps.
+    epochs_per_step : int, default=10
+        Training epochs after every structural step.
+    initial_epochs : int, default=None
+        Training epochs of the starting network; None means
+        ``2 * epochs_per_step``.
+    solver : {"adam", "sgd"}, default="adam"
+        Optimizer. ``"sgd"`` uses Nesterov momentum.
+    learning_rate : float, default=1e-2
+        Step size of the optimizer.
+    momentum : float in [0, 1), default=0.9
+        Momentum of ``"sgd"``.
+    alpha : float, default=1e-4
+        L2 penalty (weight decay).
+    batch_size : int or "auto", default="auto"
+        Minibatch size; ``"auto"`` is ``min(200, n_samples)``.
+    validation_fraction : float in [0, 1), default=0.1
+        Fraction of the training data held out (stratified) to score every
+        synthesis step. 0 scores on the training data itself.
+    selection : {"best", "smallest", "last"}, default="smallest"
+        Which checkpoint to keep: the best validation score, the fewest
+        connections within ``tolerance`` of the best score, or the last.
+    tolerance : float, default=0.01
+        Validation accuracy the ``"smallest"`` rule may give up.
+    noise_std : float, default=0.01
+        Standard deviation of the noise added to a split neuron's weights.
+    device : str, default="cpu"
+        Torch device to train on (``"cpu"``, ``"cuda"``, ``"auto"``). The
+        fitted model always predicts on the CPU with numpy.
+    random_state : int, RandomState instance or None, default=None
+        Seeds every random choice: initial connections and weights, the
+        validation split, batch order and neuron-split noise.
+    verbose : int, default=0
+        Print one line per synthesis step when positive.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Class labels.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during fit, when X had string column names.
+    topology_ : Topology
+        Structure of the selected network.
+    network_ : CompactNetwork
+        The selected network as sparse weight blocks (numpy inference).
+    n_connections_ : int
+        Active connections (weights) of the selected network.
+    n_parameters_ : int
+        Connections plus biases of the hidden and output neurons.
+    flops_ : int
+        Floating-point operations per sample (a multiply and an add per
+        connection).
+    baseline_connections_ : int
+        Connections of the fully connected MLP with the starting sizes.
+    compression_ratio_ : float
+        ``baseline_connections_ / n_connections_``.
+    history_ : list of dict
+        One record per synthesis step: ``step``, ``round``, ``operation``,
+        ``n_connections``, ``hidden_layer_sizes``, ``train_loss``,
+        ``validation_score``, ``seconds``.
+    best_step_ : int
+        Index into ``history_`` of the selected checkpoint.
+
+    See Also
+    --------
+    sklearn.neural_network.MLPClassifier : Dense multilayer perceptron.
+
+    References
+    ----------
+    .. [1] S. Hassantabar, Z. Wang and N. K. Jha, "SCANN: Synthesis of
+       Compact and Accurate Neural Networks", IEEE TCAD 41(9), 2022.
+       arXiv:1904.09090.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn_scann import SCANNClassifier
+    >>> X, y = load_iris(return_X_y=True)
+    >>> clf = SCANNClassifier(n_rounds=2, epochs_per_step=5, random_state=0)
+    >>> clf = clf.fit(X, y)
+    >>> clf.predict(X[:2]).tolist()
+    [0, 0]
+    >>> clf.n_connections_ < clf.baseline_connections_ * 2
+    True
+    """
+
+    _parameter_constraints: dict = {
+        "scheme": [StrOptions(set(SCHEMES))],
+        "hidden_layer_sizes": [tuple, list, None],
+        "initial_density": [Interval(Real, 0, 1, closed="right"), None],
+        "grow_ratio": [Interval(Real, 0, 1, closed="left")],
+        "prune_ratio": [Interval(Real, 0, 1, closed="left")],
+        "neuron_growth": [Interval(Integral, 0, None, closed="left")],
+        "n_rounds": [Interval(Integral, 0, None, closed="left")],
+        "epochs_per_step": [Interval(Integral, 0, None, closed="left")],
+        "initial_epochs": [Interval(Integral, 0, None, closed="left"), None],
+        "solver": [StrOptions({"adam", "sgd"})],
+        "learning_rate": [Interval(Real, 0, None, closed="neither")],
+        "momentum": [Interval(Real, 0, 1, closed="left")],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
+        "validation_fraction": [Interval(Real, 0, 1, closed="left")],
+        "selection": [StrOptions({"best", "smallest", "last"})],
+        "tolerance": [Interval(Real, 0, 1, closed="both")],
+        "noise_std": [Interval(Real, 0, None, closed="left")],
+        "device": [str],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        scheme="B",
+        *,
+        hidden_layer_sizes=None,
+        initial_density=None,
+        grow_ratio=0.1,
+        prune_ratio=0.3,
+        neuron_growth=1,
+        n_rounds=8,
+        epochs_per_step=10,
+        initial_epochs=None,
+        solver="adam",
+        learning_rate=1e-2,
+        momentum=0.9,
+        alpha=1e-4,
+        batch_size="auto",
+        validation_fraction=0.1,
+        selection="smallest",
+        tolerance=0.01,
+        noise_std=0.01,
+        device="cpu",
+        random_state=None,
+        verbose=0,
+    ):
+        self.scheme = scheme
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.initial_density = initial_density
+        self.grow_ratio = grow_ratio
+        self.prune_ratio = prune_ratio
+        self.neuron_growth = neuron_growth
+        self.n_rounds = n_rounds
+        self.epochs_per_step = epochs_per_step
+        self.initial_epochs = initial_epochs
+        self.solver = solver
+        self.learning_rate = learning_rate
+        self.momentum = momentum
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.validation_fraction = validation_fraction
+        self.selection = selection
+        self.tolerance = tolerance
+        self.noise_std = noise_std
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+
+    # -- helpers ----------------------------------------------------------------
+
+    def _starting_hidden_sizes(self, n_features: int) -> tuple[int, ...]:
+        sizes = self.hidden_layer_sizes
+        if sizes is None:
+            sizes = SCHEMES[self.scheme].hidden_layer_sizes
+        resolved = []
+        for size in sizes:
+            if isinstance(size, bool) or not isinstance(size, Integral | Real):
+                raise TypeError(
+                    f"hidden_layer_sizes entries must be int or float, got {size!r}"
+                )
+            if isinstance(size, Integral):
+                if size < 1:
+                    raise ValueError(
+                        f"hidden_layer_sizes entries must be >= 1, got {size}"
+                    )
+                resolved.append(int(size))
+            else:
+                if not np.isfinite(size) or size <= 0:
+                    raise ValueError(
+                        "float hidden_layer_sizes entries are multiples of "
+                        f"n_features_in_ and must be > 0, got {size}"
+                    )
+                resolved.append(max(1, int(round(size * n_features))))
+        return tuple(resolved)
+
+    def _split(self, y, seed):
+        """Indices of the training part and the validation part."""
+        n = y.shape[0]
+        indices = np.arange(n)
+        n_val = int(np.ceil(self.validation_fraction * n))
+        if self.validation_fraction == 0 or n_val < 1 or n - n_val < 1:
+            return indices, indices
+        try:
+            return train_test_split(
+                indices, test_size=n_val, stratify=y, random_state=seed
+            )
+        except ValueError:
+            # Too few samples in some class to stratify: split at random.
+            return train_test_split(indices, test_size=n_val, random_state=seed)
+
+    # -- fit / predict -------------------------------------------------------------
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Synthesize and train a network on ``(X, y)``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data.
+        y : array-like of shape (n_samples,)
+            Class labels (strings or integers).
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the samples in the training loss and the validation
+            score.
+
+        Returns
+        -------
+        self : SCANNClassifier
+            The fitted estimator.
+        """
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            accept_sparse="csr",
+            dtype=[np.float32, np.float64],
+            ensure_min_samples=1,
+        )
+        check_classification_targets(y)
+        sample_weight = _check_sample_weight(
+            sample_weight, X, dtype=np.float64, ensure_non_negative=True
+        )
+        encoder = LabelEncoder()
+        y_encoded = encoder.fit_transform(y)
+        self.classes_ = encoder.classes_
+        if self.classes_.size < 2:
+            raise ValueError(
+                "SCANNClassifier needs samples of at least 2 classes in y; got 1 "
+                f"class: {self.classes_[0]!r}"
+            )
+        device = _resolve_device(self.device)
+        scheme = SCHEMES[self.scheme]
+
+        random_state = check_random_state(self.random_state)
+        split_seed, numpy_seed, torch_seed = random_state.randint(
+            np.iinfo(np.int32).max, size=3
+        )
+        rng = np.random.default_rng(numpy_seed)
+        train, valid = self._split(y_encoded, split_seed)
+        if sample_weight[train].sum() <= 0:
+            raise ValueError("sample_weight sums to 0 on the training samples")
+
+        n_features = X.shape[1]
+        hidden = self._starting_hidden_sizes(n_features)
+        layer_sizes = (n_features, *hidden, self.classes_.size)
+        density = (
+            scheme.density if self.initial_density is None else self.initial_density
+        )
+        topology, weights, biases = initial_network(
+            layer_sizes, skip=scheme.skip, density=density, rng=rng
+        )
+        batch_size = (
+            min(200, train.size) if self.batch_size == "auto" else self.batch_size
+        )
+        trainer = Trainer(
+            BatchDataset(X[train], y_encoded[train], sample_weight[train]),
+            solver=self.solver,
+            learning_rate=self.learning_rate,
+            momentum=self.momentum,
+            alpha=self.alpha,
+            batch_size=batch_size,
+            device=device,
+            seed=torch_seed,
+        )
+        X_valid, y_valid, w_valid = X[valid], y_encoded[valid], sample_weight[valid]
+
+        def evaluate():
+            predicted = trainer.predict_logits(X_valid).argmax(axis=1)
+            if w_valid.sum() <= 0:
+                return float(np.mean(predicted == y_valid))
+            return float(np.average(predicted == y_valid, weights=w_valid))
+
+        initial_epochs = (
+            2 * self.epochs_per_step
+            if self.initial_epochs is None
+            else self.initial_epochs
+        )
+        history, checkpoints = synthesize(
+            scheme,
+            trainer,
+            topology,
+            weights,
+            biases,
+            evaluate=evaluate,
+            rng=rng,
+            n_rounds=self.n_rounds,
+            epochs_per_step=self.epochs_per_step,
+            initial_epochs=initial_epochs,
+            grow_ratio=self.grow_ratio,
+            prune_ratio=self.prune_ratio,
+            neuron_growth=self.neuron_growth,
+            noise_std=self.noise_std,
+            verbose=self.verbose,
+        )
+        self.history_ = history
+        self.best_step_ = select_checkpoint(history, self.selection, self.tolerance)
+        chosen = checkpoints[self.best_step_]
+        self.topology_ = chosen.topology
+        self.network_ = CompactNetwork(chosen.topology, chosen.weights, chosen.biases)
+        self.n_connections_ = self.topology_.n_connections
+        self.n_parameters_ = n_parameters(self.topology_)
+        self.flops_ = n_flops(self.topology_)
+        self.baseline_connections_ = dense_connections(layer_sizes)
+        self.compression_ratio_ = self.baseline_connections_ / max(
+            self.n_connections_, 1
+        )
+        return self
+
+    def _logits(self, X):
+        check_is_fitted(self)
+        X = validate_data(
+            self, X, accept_sparse="csr", dtype=[np.float64, np.float32], reset=False
+        )
+        if not hasattr(X, "toarray"):
+            X = X.astype(np.float64, copy=False)
+        return self.network_.decision_function(X)
+
+    def predict_proba(self, X):
+        """Class probabilities.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Columns follow ``classes_``.
+        """
+        return softmax(self._logits(X), axis=1)
+
+    def predict_log_proba(self, X):
+        """Logarithm of the class probabilities.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+        """
+        return log_softmax(self._logits(X), axis=1)
+
+    def predict(self, X):
+        """Predicted class labels.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,)
+        """
+        return self.classes_[np.argmax(self._logits(X), axis=1)]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags

@@ -1,0 +1,161 @@
+"""The torch module built from a Topology: masked dense weights, skip inputs."""
+
+# SPDX-License-Identifier: BSD-3-Clause
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import nn
+
+from ._topology import Topology
+
+__all__ = ["MaskedNetwork", "build_network", "read_parameters"]
+
+
+def _layer_columns(topology: Topology, target: int) -> np.ndarray:
+    """Column of each neuron in ``target``'s weight matrix (-1 if not a source).
+
+    A layer's weight matrix concatenates the blocks of all its source
+    layers side by side: one matrix multiply per layer instead of one per
+    (source, target) block.
+    """
+    columns = np.full(topology.n_neurons, -1, dtype=np.int64)
+    start = 0
+    for source in topology.source_layers(target):
+        neurons = topology.layer_neurons(source)
+        columns[neurons] = np.arange(start, start + neurons.size)
+        start += neurons.size
+    return columns
+
+
+def _edge_coordinates(topology: Topology):
+    """Per connection: target layer, row and column in that layer's weight."""
+    src, dst = topology.edges()
+    target_layer = topology.layer_of[dst]
+    rows = dst - topology.offsets[target_layer]
+    cols = np.empty_like(src)
+    for target in range(1, topology.n_layers):
+        here = target_layer == target
+        cols[here] = _layer_columns(topology, target)[src[here]]
+    return target_layer, rows, cols
+
+
+class MaskedNetwork(nn.Module):
+    """Feed-forward network whose structure is fixed by a mask per layer.
+
+    Layer ``l`` computes ``act(concat(h[s] for s in sources(l)) @ (W_l * M_l).T + b_l)``
+    where ``M_l`` is a 0/1 buffer derived from the topology: a masked weight
+    has no effect on the output and receives a zero gradient, so an
+    optimizer step (momentum and weight decay included) leaves it at 0.
+    Hidden layers use ReLU; the output layer returns logits.
+
+    Parameters
+    ----------
+    topology : Topology
+        The structure; masks are derived from it.
+    weights : ndarray of shape (n_connections,)
+        Weights aligned with ``topology.edges()``.
+    biases : ndarray of shape (n_neurons,)
+        Bias of every neuron (input neurons' entries are ignored).
+    dtype : torch.dtype, default=torch.float32
+    """
+
+    def __init__(self, topology: Topology, weights, biases, dtype=torch.float32):
+        super().__init__()
+        self.layer_sizes = topology.layer_sizes
+        self.sources = [topology.source_layers(t) for t in range(topology.n_layers)]
+        target_layer, rows, cols = _edge_coordinates(topology)
+        weights = np.asarray(weights, dtype=float)
+        biases = np.asarray(biases, dtype=float)
+        self.weight = nn.ParameterList()
+        self.bias = nn.ParameterList()
+        self.masks = []
+        for target in range(1, topology.n_layers):
+            n_in = sum(topology.layer_sizes[s] for s in self.sources[target])
+            shape = (topology.layer_sizes[target], n_in)
+            here = target_layer == target
+            weight = np.zeros(shape)
+            weight[rows[here], cols[here]] = weights[here]
+            mask = np.zeros(shape)
+            mask[rows[here], cols[here]] = 1.0
+            self.weight.append(nn.Parameter(torch.as_tensor(weight, dtype=dtype)))
+            self.bias.append(
+                nn.Parameter(
+                    torch.as_tensor(biases[topology.layer_neurons(target)], dtype=dtype)
+                )
+            )
+            name = f"mask_{target}"
+            self.register_buffer(name, torch.as_tensor(mask, dtype=dtype))
+            self.masks.append(name)
+
+    def effective_weights(self) -> list[torch.Tensor]:
+        """``W_l * M_l`` for every non-input layer."""
+        return [w * getattr(self, m) for w, m in zip(self.weight, self.masks, strict=True)]
+
+    def propagate(self, X, weights, *, keep_hidden: bool = False):
+        """Forward pass with the given effective weights.
+
+        Returns the logits, and with ``keep_hidden`` the list of every
+        layer's activations as well (input first).
+        """
+        hidden = [X]
+        last = len(self.layer_sizes) - 1
+        for target in range(1, last + 1):
+            sources = self.sources[target]
+            inputs = (
+                hidden[sources[0]]
+                if len(sources) == 1
+                else torch.cat([hidden[s] for s in sources], dim=1)
+            )
+            z = torch.addmm(self.bias[target - 1], inputs, weights[target - 1].T)
+            hidden.append(z if target == last else torch.relu(z))
+        return (hidden[-1], hidden) if keep_hidden else hidden[-1]
+
+    def forward(self, X, sample_weight=None):
+        # ``sample_weight`` travels with X through skorch; the loss reads it.
+        return self.propagate(X, self.effective_weights())
+
+
+def build_network(topology: Topology, weights, biases, dtype=torch.float32):
+    """The torch module for ``topology`` with the given parameters."""
+    return MaskedNetwork(topology, weights, biases, dtype=dtype)
+
+
+def read_parameters(module: MaskedNetwork, topology: Topology):
+    """The module's weights aligned with ``topology.edges()`` and all biases.
+
+    Only active connections are read; whatever a masked entry holds is
+    ignored.
+    """
+    target_layer, rows, cols = _edge_coordinates(topology)
+    weights = np.zeros(target_layer.size)
+    biases = np.zeros(topology.n_neurons)
+    with torch.no_grad():
+        for target in range(1, topology.n_layers):
+            here = target_layer == target
+            w = module.weight[target - 1].detach().cpu().double().numpy()
+            weights[here] = w[rows[here], cols[here]]
+            biases[topology.layer_neurons(target)] = (
+                module.bias[target - 1].detach().cpu().double().numpy()
+            )
+    return weights, biases
+
+
+def gather_edge_values(topology: Topology, layer_matrices, src, dst) -> np.ndarray:
+    """Read per-layer dense matrices (module layout) at connections ``src -> dst``.
+
+    Used to pick the gradient of dormant connections out of the gradient
+    with respect to the effective weights.
+    """
+    src = np.asarray(src, np.int64)
+    dst = np.asarray(dst, np.int64)
+    out = np.zeros(src.size)
+    target_layer = topology.layer_of[dst]
+    rows = dst - topology.offsets[target_layer]
+    for target in range(1, topology.n_layers):
+        here = np.flatnonzero(target_layer == target)
+        if here.size:
+            cols = _layer_columns(topology, target)[src[here]]
+            out[here] = np.asarray(layer_matrices[target - 1])[rows[here], cols]
+    return out
