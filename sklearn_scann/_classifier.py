@@ -63,15 +63,15 @@ class SCANNClassifier(ClassifierMixin, BaseEstimator):
     initial_density : float in (0, 1], default=None
         Fraction of the allowed connections active at the start. None uses
         the scheme's default: 0.1 for A, 1.0 for B and C.
-    grow_ratio : float in [0, 1), default=0.1
+    grow_ratio : float in [0, 1), default=0.05
         Fraction of the dormant allowed connections activated at each
         connection-growth step (per target layer, by largest |dL/dw|).
-    prune_ratio : float in [0, 1), default=0.3
+    prune_ratio : float in [0, 1), default=0.5
         Fraction of the active connections removed at each pruning step (per
         target layer, by smallest |w|).
     neuron_growth : int, default=1
         Neurons split per hidden layer at each neuron-growth step (scheme A).
-    n_rounds : int, default=8
+    n_rounds : int, default=10
         Rounds of the scheme's steps.
     epochs_per_step : int, default=10
         Training epochs after every structural step.
@@ -84,11 +84,12 @@ class SCANNClassifier(ClassifierMixin, BaseEstimator):
         Step size of the optimizer.
     momentum : float in [0, 1), default=0.9
         Momentum of ``"sgd"``.
-    alpha : float, default=1e-4
-        L2 penalty (weight decay).
+    alpha : float, default=1e-3
+        L2 penalty (weight decay). It also drives unneeded weights towards
+        zero, where magnitude pruning finds them.
     batch_size : int or "auto", default="auto"
         Minibatch size; ``"auto"`` is ``min(200, n_samples)``.
-    validation_fraction : float in [0, 1), default=0.1
+    validation_fraction : float in [0, 1), default=0.2
         Fraction of the training data held out (stratified) to score every
         synthesis step. 0 scores on the training data itself.
     selection : {"best", "smallest", "last"}, default="smallest"
@@ -190,18 +191,18 @@ class SCANNClassifier(ClassifierMixin, BaseEstimator):
         *,
         hidden_layer_sizes=None,
         initial_density=None,
-        grow_ratio=0.1,
-        prune_ratio=0.3,
+        grow_ratio=0.05,
+        prune_ratio=0.5,
         neuron_growth=1,
-        n_rounds=8,
+        n_rounds=10,
         epochs_per_step=10,
         initial_epochs=None,
         solver="adam",
         learning_rate=1e-2,
         momentum=0.9,
-        alpha=1e-4,
+        alpha=1e-3,
         batch_size="auto",
-        validation_fraction=0.1,
+        validation_fraction=0.2,
         selection="smallest",
         tolerance=0.01,
         noise_std=0.01,
@@ -439,7 +440,8 @@ class SCANNClassifier(ClassifierMixin, BaseEstimator):
         -------
         y : ndarray of shape (n_samples,)
         """
-        return self.classes_[np.argmax(self._logits(X), axis=1)]
+        logits = self._logits(X)
+        return self.classes_[np.argmax(logits, axis=1)]
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -1,0 +1,161 @@
+"""The torch module, the trainer's gradient scores and mask safety."""
+
+# SPDX-License-Identifier: BSD-3-Clause
+
+import numpy as np
+import torch
+
+from sklearn_scann import Topology
+from sklearn_scann._compact import CompactNetwork
+from sklearn_scann._network import build_network, read_parameters
+from sklearn_scann._operations import grow_connections
+from sklearn_scann._training import BatchDataset, Trainer
+
+
+def test_full_masks_without_skips_equal_a_dense_mlp(rng):
+    sizes = [5, 7, 4, 3]
+    top = Topology.dense(sizes, skip=False)
+    weights = rng.normal(size=top.n_connections)
+    biases = rng.normal(size=top.n_neurons)
+    module = build_network(top, weights, biases, dtype=torch.float64)
+
+    mlp = torch.nn.Sequential(
+        torch.nn.Linear(5, 7), torch.nn.ReLU(),
+        torch.nn.Linear(7, 4), torch.nn.ReLU(),
+        torch.nn.Linear(4, 3),
+    ).double()
+    offsets = top.offsets
+    src, dst = top.edges()
+    with torch.no_grad():
+        for i, linear in enumerate(mlp[::2]):
+            dense = np.zeros((sizes[i + 1], sizes[i]))
+            here = top.layer_of[dst] == i + 1
+            dense[dst[here] - offsets[i + 1], src[here] - offsets[i]] = weights[here]
+            linear.weight.copy_(torch.as_tensor(dense))
+            linear.bias.copy_(torch.as_tensor(biases[top.layer_neurons(i + 1)]))
+    X = torch.as_tensor(rng.normal(size=(16, 5)))
+    torch.testing.assert_close(module(X), mlp(X))
+
+
+def test_read_parameters_round_trips(rng):
+    top = Topology.random([6, 5, 4, 3], 0.4, rng)
+    weights = rng.normal(size=top.n_connections)
+    biases = np.concatenate([np.zeros(6), rng.normal(size=12)])
+    module = build_network(top, weights, biases, dtype=torch.float64)
+    w, b = read_parameters(module, top)
+    np.testing.assert_array_equal(w, weights)
+    np.testing.assert_array_equal(b, biases)
+
+
+def test_module_matches_compact_numpy_forward_with_skips(rng):
+    top = Topology.random([6, 5, 4, 3], 0.4, rng)
+    assert (top.layer_of[top.edges()[1]] - top.layer_of[top.edges()[0]]).max() > 1
+    weights = rng.normal(size=top.n_connections)
+    biases = rng.normal(size=top.n_neurons)
+    module = build_network(top, weights, biases, dtype=torch.float64)
+    X = rng.normal(size=(32, 6))
+    with torch.no_grad():
+        torch_out = module(torch.as_tensor(X)).numpy()
+    np.testing.assert_allclose(
+        CompactNetwork(top, weights, biases).decision_function(X), torch_out, atol=1e-10
+    )
+
+
+def _trainer(X, y, **kwargs):
+    return Trainer(BatchDataset(X, y, np.ones(len(y))), batch_size=16, **kwargs)
+
+
+def test_masked_weights_stay_zero_after_many_steps(rng):
+    X = rng.normal(size=(64, 6)).astype(np.float32)
+    y = rng.integers(0, 3, size=64)
+    top = Topology.random([6, 5, 3], 0.3, rng)
+    weights = rng.normal(size=top.n_connections)
+    trainer = _trainer(X, y, solver="sgd", momentum=0.9, alpha=0.1, learning_rate=0.1)
+    trainer.set_parameters(top, weights, np.zeros(top.n_neurons))
+    trainer.train(25)  # 100 SGD steps with momentum and strong weight decay
+    module = trainer.net.module_
+    changed = False
+    for layer, weight in enumerate(module.weight):
+        mask = getattr(module, module.masks[layer])
+        assert torch.all(weight[mask == 0] == 0)
+        changed |= bool(torch.any(weight[mask == 1] != 0))
+    assert changed
+    w, _ = trainer.parameters()
+    assert not np.allclose(w, weights)  # training did move the active weights
+
+    # Adam, rebuilt after a structural change, does not revive pruned weights either
+    trainer = _trainer(X, y, solver="adam", alpha=0.1, learning_rate=0.1)
+    trainer.set_parameters(top, weights, np.zeros(top.n_neurons))
+    trainer.train(5)
+    w, b = trainer.parameters()
+    src, dst = top.edges()
+    keep = np.arange(top.n_connections) % 2 == 0
+    pruned = top.with_edges(src[keep], dst[keep])
+    trainer.set_parameters(pruned, w[keep], b)
+    trainer.train(10)
+    module = trainer.net.module_
+    for layer, weight in enumerate(module.weight):
+        mask = getattr(module, module.masks[layer])
+        assert torch.all(weight[mask == 0] == 0)
+
+
+def _dense_reference_gradient(top, weights, biases, X, y):
+    """dL/dW for every (i, j) pair of a dense matrix, by plain autograd."""
+    n = top.n_neurons
+    W = torch.zeros((n, n), dtype=torch.float64)
+    src, dst = top.edges()
+    W[src, dst] = torch.as_tensor(weights)
+    W.requires_grad_(True)
+    b = torch.as_tensor(biases)
+    h = torch.zeros((X.shape[0], n), dtype=torch.float64)
+    h[:, : top.layer_sizes[0]] = torch.as_tensor(X, dtype=torch.float64)
+    values = [h[:, : top.layer_sizes[0]]]
+    for layer in range(1, top.n_layers):
+        lo, hi = top.offsets[layer], top.offsets[layer + 1]
+        prev = torch.cat(values, dim=1)
+        z = prev @ W[: top.offsets[layer], lo:hi] + b[lo:hi]
+        values.append(z if layer == top.n_layers - 1 else torch.relu(z))
+    loss = torch.nn.functional.cross_entropy(values[-1], torch.as_tensor(y))
+    loss.backward()
+    return W.grad.numpy()
+
+
+def test_growth_picks_dormant_edges_with_largest_true_gradient(rng):
+    X = rng.normal(size=(50, 4))
+    y = rng.integers(0, 3, size=50)
+    top = Topology.random([4, 5, 3], 0.3, rng, skip=True)
+    weights = rng.normal(size=top.n_connections)
+    biases = np.concatenate([np.zeros(4), rng.normal(size=8) * 0.1])
+    trainer = _trainer(X, y)
+    trainer.set_parameters(top, weights, biases)
+
+    cand_src, cand_dst = top.dormant_edges()
+    scores, _ = trainer.structure_scores(cand_src, cand_dst)
+    reference = _dense_reference_gradient(top, weights, biases, X, y)
+    np.testing.assert_allclose(scores, reference[cand_src, cand_dst], atol=1e-5)
+    assert np.abs(scores).max() > 1e-3  # dormant weights do have a gradient
+
+    new, _, _ = grow_connections(top, weights, biases, cand_src, cand_dst, scores, 0.3)
+    added = set(zip(*new.edges(), strict=True)) - set(zip(*top.edges(), strict=True))
+    expected = set()
+    for layer in (1, 2):
+        entering = np.flatnonzero(top.layer_of[cand_dst] == layer)
+        k = int(np.floor(0.3 * entering.size + 0.5))
+        magnitude = np.abs(reference[cand_src[entering], cand_dst[entering]])
+        best = entering[np.argsort(-magnitude)[:k]]
+        expected |= {(cand_src[i], cand_dst[i]) for i in best}
+    assert added == expected
+
+
+def test_training_reproducible_with_same_seed(rng):
+    X = rng.normal(size=(64, 6)).astype(np.float32)
+    y = rng.integers(0, 3, size=64)
+    top = Topology.random([6, 5, 3], 0.5, rng)
+    weights = rng.normal(size=top.n_connections)
+    results = []
+    for _ in range(2):
+        trainer = _trainer(X, y, seed=7)
+        trainer.set_parameters(top, weights, np.zeros(top.n_neurons))
+        trainer.train(3)
+        results.append(trainer.parameters()[0])
+    np.testing.assert_array_equal(results[0], results[1])
