@@ -14,7 +14,11 @@ from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_is_fitted,
+    validate_data,
+)
 
 from ._compact import CompactNetwork
 from ._cost import dense_connections, n_flops, n_parameters
@@ -22,6 +26,11 @@ from ._schemes import SCHEMES, initial_network, select_checkpoint, synthesize
 from ._training import BatchDataset, Trainer
 
 __all__ = ["SCANNClassifier"]
+
+
+def _default(value, scheme_default):
+    """The user's value, or the scheme's default where the user gave None."""
+    return scheme_default if value is None else value
 
 
 def _resolve_device(device: str) -> str:
@@ -63,12 +72,14 @@ class SCANNClassifier(ClassifierMixin, BaseEstimator):
     initial_density : float in (0, 1], default=None
         Fraction of the allowed connections active at the start. None uses
         the scheme's default: 0.1 for A, 1.0 for B and C.
-    grow_ratio : float in [0, 1), default=0.05
+    grow_ratio : float in [0, 1), default=None
         Fraction of the dormant allowed connections activated at each
-        connection-growth step (per target layer, by largest |dL/dw|).
-    prune_ratio : float in [0, 1), default=0.5
+        connection-growth step (per target layer, by largest |dL/dw|). None
+        uses the scheme's default: 0.1 for A, 0.05 for B and C.
+    prune_ratio : float in [0, 1), default=None
         Fraction of the active connections removed at each pruning step (per
-        target layer, by smallest |w|).
+        target layer, by smallest |w|). None uses the scheme's default: 0.3
+        for A, 0.5 for B and C.
     neuron_growth : int, default=1
         Neurons split per hidden layer at each neuron-growth step (scheme A).
     n_rounds : int, default=10
@@ -165,8 +176,8 @@ class SCANNClassifier(ClassifierMixin, BaseEstimator):
         "scheme": [StrOptions(set(SCHEMES))],
         "hidden_layer_sizes": [tuple, list, None],
         "initial_density": [Interval(Real, 0, 1, closed="right"), None],
-        "grow_ratio": [Interval(Real, 0, 1, closed="left")],
-        "prune_ratio": [Interval(Real, 0, 1, closed="left")],
+        "grow_ratio": [Interval(Real, 0, 1, closed="left"), None],
+        "prune_ratio": [Interval(Real, 0, 1, closed="left"), None],
         "neuron_growth": [Interval(Integral, 0, None, closed="left")],
         "n_rounds": [Interval(Integral, 0, None, closed="left")],
         "epochs_per_step": [Interval(Integral, 0, None, closed="left")],
@@ -175,7 +186,10 @@ class SCANNClassifier(ClassifierMixin, BaseEstimator):
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
         "momentum": [Interval(Real, 0, 1, closed="left")],
         "alpha": [Interval(Real, 0, None, closed="left")],
-        "batch_size": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
+        "batch_size": [
+            Interval(Integral, 1, None, closed="left"),
+            StrOptions({"auto"}),
+        ],
         "validation_fraction": [Interval(Real, 0, 1, closed="left")],
         "selection": [StrOptions({"best", "smallest", "last"})],
         "tolerance": [Interval(Real, 0, 1, closed="both")],
@@ -191,8 +205,8 @@ class SCANNClassifier(ClassifierMixin, BaseEstimator):
         *,
         hidden_layer_sizes=None,
         initial_density=None,
-        grow_ratio=0.05,
-        prune_ratio=0.5,
+        grow_ratio=None,
+        prune_ratio=None,
         neuron_growth=1,
         n_rounds=10,
         epochs_per_step=10,
@@ -330,9 +344,7 @@ class SCANNClassifier(ClassifierMixin, BaseEstimator):
         n_features = X.shape[1]
         hidden = self._starting_hidden_sizes(n_features)
         layer_sizes = (n_features, *hidden, self.classes_.size)
-        density = (
-            scheme.density if self.initial_density is None else self.initial_density
-        )
+        density = _default(self.initial_density, scheme.density)
         topology, weights, biases = initial_network(
             layer_sizes, skip=scheme.skip, density=density, rng=rng
         )
@@ -373,8 +385,8 @@ class SCANNClassifier(ClassifierMixin, BaseEstimator):
             n_rounds=self.n_rounds,
             epochs_per_step=self.epochs_per_step,
             initial_epochs=initial_epochs,
-            grow_ratio=self.grow_ratio,
-            prune_ratio=self.prune_ratio,
+            grow_ratio=_default(self.grow_ratio, scheme.grow_ratio),
+            prune_ratio=_default(self.prune_ratio, scheme.prune_ratio),
             neuron_growth=self.neuron_growth,
             noise_std=self.noise_std,
             verbose=self.verbose,

@@ -91,7 +91,9 @@ class MaskedNetwork(nn.Module):
 
     def effective_weights(self) -> list[torch.Tensor]:
         """``W_l * M_l`` for every non-input layer."""
-        return [w * getattr(self, m) for w, m in zip(self.weight, self.masks, strict=True)]
+        return [
+            w * getattr(self, m) for w, m in zip(self.weight, self.masks, strict=True)
+        ]
 
     def propagate(self, X, weights, *, keep_hidden: bool = False):
         """Forward pass with the given effective weights.

@@ -33,6 +33,10 @@ class Scheme:
         Default fraction of the allowed connections active at the start.
     steps : tuple of str
         The operations of one round, each followed by training.
+    grow_ratio, prune_ratio : float
+        Default fractions grown (of the dormant connections) and pruned (of
+        the active ones) per step. A constructive scheme grows more than it
+        prunes; a destructive one prunes more than it regrows.
     """
 
     name: str
@@ -40,6 +44,8 @@ class Scheme:
     hidden_layer_sizes: tuple[float, ...]
     density: float
     steps: tuple[str, ...]
+    grow_ratio: float
+    prune_ratio: float
 
 
 SCHEMES = {
@@ -50,6 +56,8 @@ SCHEMES = {
         hidden_layer_sizes=(0.25,),
         density=0.1,
         steps=("grow_connections", "grow_neurons", "prune_connections"),
+        grow_ratio=0.1,
+        prune_ratio=0.3,
     ),
     # Destructive over arbitrary feed-forward nets: all skips present at start.
     "B": Scheme(
@@ -58,6 +66,8 @@ SCHEMES = {
         hidden_layer_sizes=(1.0,),
         density=1.0,
         steps=("prune_connections", "grow_connections"),
+        grow_ratio=0.05,
+        prune_ratio=0.5,
     ),
     # Destructive over an MLP: dense-sparse-dense on adjacent layers only.
     "C": Scheme(
@@ -66,6 +76,8 @@ SCHEMES = {
         hidden_layer_sizes=(1.0,),
         density=1.0,
         steps=("prune_connections", "grow_connections"),
+        grow_ratio=0.05,
+        prune_ratio=0.5,
     ),
 }
 

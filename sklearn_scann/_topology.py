@@ -93,7 +93,9 @@ class Topology:
         src = np.asarray(src, dtype=np.int64)
         dst = np.asarray(dst, dtype=np.int64)
         data = np.ones(src.shape[0], dtype=bool)
-        return cls(layer_sizes, sp.csr_array((data, (src, dst)), shape=(n, n)), skip=skip)
+        return cls(
+            layer_sizes, sp.csr_array((data, (src, dst)), shape=(n, n)), skip=skip
+        )
 
     @classmethod
     def dense(cls, layer_sizes, *, skip=True) -> Topology:
@@ -281,7 +283,9 @@ class Topology:
         neuron_map[self.offsets[layer + 1] :] += count
         src, dst = self.edges()
         return (
-            Topology.from_edges(sizes, neuron_map[src], neuron_map[dst], skip=self.skip),
+            Topology.from_edges(
+                sizes, neuron_map[src], neuron_map[dst], skip=self.skip
+            ),
             neuron_map,
         )
 
@@ -346,10 +350,11 @@ def carry_edge_values(
         src, dst, values = src[alive], dst[alive], values[alive]
     keys = src * new.n_neurons + dst
     new_keys = new.edge_keys()
-    pos = np.searchsorted(new_keys, keys)
-    pos_clipped = np.minimum(pos, max(new_keys.size - 1, 0))
-    found = (pos < new_keys.size) & (new_keys[pos_clipped] == keys) if keys.size else pos
-    out = np.full(new_keys.size, fill, dtype=values.dtype if values.size else float)
-    if keys.size:
+    out = np.full(new_keys.size, fill, dtype=float)
+    if keys.size and new_keys.size:
+        pos = np.searchsorted(new_keys, keys)
+        inside = pos < new_keys.size
+        found = np.zeros(keys.size, dtype=bool)
+        found[inside] = new_keys[pos[inside]] == keys[inside]
         out[pos[found]] = values[found]
     return out

@@ -16,6 +16,20 @@ from ._topology import Topology
 __all__ = ["BatchDataset", "ShuffledBatches", "SCANNNet", "Trainer"]
 
 
+def _fused_adam_options() -> dict:
+    """``fused=True`` where this torch supports it on the CPU (2.4 and later).
+
+    On networks this small the optimizer's per-tensor Python overhead, not
+    its arithmetic, dominates a step; the fused kernel halves it.
+    """
+    try:
+        probe = torch.nn.Parameter(torch.zeros(1))
+        torch.optim.Adam([probe], fused=True)
+    except (RuntimeError, TypeError, ValueError):
+        return {}
+    return {"optimizer__fused": True}
+
+
 class BatchDataset(torch.utils.data.Dataset):
     """Training data held as tensors, indexed a whole batch at a time.
 
@@ -114,12 +128,15 @@ class Trainer:
         self.device = device
         generator = torch.Generator().manual_seed(int(seed))
         if solver == "adam":
-            optimizer, extra = torch.optim.Adam, {}
+            optimizer, extra = torch.optim.Adam, _fused_adam_options()
         else:
-            optimizer, extra = torch.optim.SGD, {
-                "optimizer__momentum": momentum,
-                "optimizer__nesterov": momentum > 0,
-            }
+            optimizer, extra = (
+                torch.optim.SGD,
+                {
+                    "optimizer__momentum": momentum,
+                    "optimizer__nesterov": momentum > 0,
+                },
+            )
         self.net_kwargs = dict(
             criterion=torch.nn.CrossEntropyLoss,
             criterion__reduction="none",
@@ -184,8 +201,7 @@ class Trainer:
             w.detach().clone().requires_grad_(True) for w in module.effective_weights()
         ]
         activation_sums = [
-            torch.zeros(size, device=effective[0].device)
-            for size in module.layer_sizes
+            torch.zeros(size, device=effective[0].device) for size in module.layer_sizes
         ]
         total_weight = float(self.dataset.sample_weight.sum())
         n = len(self.dataset)

@@ -37,4 +37,9 @@ def blobs():
 @pytest.fixture(scope="session")
 def fast():
     """Settings that make a fit take well under a second."""
-    return {"n_rounds": 1, "epochs_per_step": 3, "initial_epochs": 15, "learning_rate": 3e-2}
+    return {
+        "n_rounds": 1,
+        "epochs_per_step": 3,
+        "initial_epochs": 15,
+        "learning_rate": 3e-2,
+    }

@@ -20,8 +20,10 @@ def test_full_masks_without_skips_equal_a_dense_mlp(rng):
     module = build_network(top, weights, biases, dtype=torch.float64)
 
     mlp = torch.nn.Sequential(
-        torch.nn.Linear(5, 7), torch.nn.ReLU(),
-        torch.nn.Linear(7, 4), torch.nn.ReLU(),
+        torch.nn.Linear(5, 7),
+        torch.nn.ReLU(),
+        torch.nn.Linear(7, 4),
+        torch.nn.ReLU(),
         torch.nn.Linear(4, 3),
     ).double()
     offsets = top.offsets

@@ -32,7 +32,9 @@ def test_prune_removes_exactly_smallest_magnitudes_per_target_layer(rng):
     before = set(zip(src.tolist(), dst.tolist(), strict=True))
     assert before - remaining == expected_removed
     # surviving weights are unchanged and still aligned with their edges
-    lookup = dict(zip(zip(src.tolist(), dst.tolist(), strict=True), weights, strict=True))
+    lookup = dict(
+        zip(zip(src.tolist(), dst.tolist(), strict=True), weights, strict=True)
+    )
     for (s, d), w in zip(zip(*new.edges(), strict=True), new_w, strict=True):
         assert lookup[(int(s), int(d))] == w
 
@@ -71,7 +73,7 @@ def test_grow_connections_takes_largest_scores_per_layer(rng):
     assert added == expected
     # new connections start at zero, old ones keep their weight
     keys = new.edge_keys()
-    for (s, d) in added:
+    for s, d in added:
         assert new_w[np.searchsorted(keys, s * new.n_neurons + d)] == 0.0
     assert np.isclose(np.sort(new_w[new_w != 0]), np.sort(weights[weights != 0])).all()
 
@@ -80,8 +82,15 @@ def test_grow_connections_rejects_misaligned_scores(rng):
     top = Topology.random([3, 3, 2], 0.3, rng)
     src, dst = top.dormant_edges()
     with pytest.raises(ValueError, match="align"):
-        grow_connections(top, np.zeros(top.n_connections), np.zeros(8), src, dst,
-                         np.zeros(src.size + 1), 0.5)
+        grow_connections(
+            top,
+            np.zeros(top.n_connections),
+            np.zeros(8),
+            src,
+            dst,
+            np.zeros(src.size + 1),
+            0.5,
+        )
 
 
 def test_grow_neurons_copies_connectivity_and_preserves_function(rng):
