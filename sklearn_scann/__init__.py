@@ -3,8 +3,10 @@
 # SPDX-License-Identifier: BSD-3-Clause
 
 from ._classifier import SCANNClassifier
+from ._cost import CostModel
+from ._persistence import load
 from ._topology import Topology
 
 __version__ = "0.1.0"
 
-__all__ = ["SCANNClassifier", "Topology", "__version__"]
+__all__ = ["CostModel", "SCANNClassifier", "Topology", "__version__", "load"]

@@ -21,7 +21,7 @@ from sklearn.utils.validation import (
 )
 
 from ._compact import CompactNetwork
-from ._cost import dense_connections, n_flops, n_parameters
+from ._cost import CostModel, dense_connections, inference_cost
 from ._schemes import SCHEMES, initial_network, select_checkpoint, synthesize
 from ._training import BatchDataset, Trainer
 
@@ -110,6 +110,9 @@ class SCANNClassifier(ClassifierMixin, BaseEstimator):
         Validation accuracy the ``"smallest"`` rule may give up.
     noise_std : float, default=0.01
         Standard deviation of the noise added to a split neuron's weights.
+    cost_model : CostModel, default=None
+        Energy of the primitive operations, used for ``energy_pj_``; None
+        uses :class:`CostModel`'s 45 nm defaults.
     device : str, default="cpu"
         Torch device to train on (``"cpu"``, ``"cuda"``, ``"auto"``). The
         fitted model always predicts on the CPU with numpy.
@@ -138,6 +141,15 @@ class SCANNClassifier(ClassifierMixin, BaseEstimator):
     flops_ : int
         Floating-point operations per sample (a multiply and an add per
         connection).
+    macs_ : int
+        Multiply-accumulates per sample (one per connection).
+    n_skip_connections_ : int
+        Connections that jump over at least one layer.
+    model_bytes_ : int
+        Bytes of the stored sparse weight blocks and biases.
+    energy_pj_ : float
+        Estimated energy of one inference in picojoules, from
+        ``cost_model``.
     baseline_connections_ : int
         Connections of the fully connected MLP with the starting sizes.
     compression_ratio_ : float
@@ -194,6 +206,7 @@ class SCANNClassifier(ClassifierMixin, BaseEstimator):
         "selection": [StrOptions({"best", "smallest", "last"})],
         "tolerance": [Interval(Real, 0, 1, closed="both")],
         "noise_std": [Interval(Real, 0, None, closed="left")],
+        "cost_model": [CostModel, None],
         "device": [str],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
@@ -220,6 +233,7 @@ class SCANNClassifier(ClassifierMixin, BaseEstimator):
         selection="smallest",
         tolerance=0.01,
         noise_std=0.01,
+        cost_model=None,
         device="cpu",
         random_state=None,
         verbose=0,
@@ -242,6 +256,7 @@ class SCANNClassifier(ClassifierMixin, BaseEstimator):
         self.selection = selection
         self.tolerance = tolerance
         self.noise_std = noise_std
+        self.cost_model = cost_model
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
@@ -391,19 +406,110 @@ class SCANNClassifier(ClassifierMixin, BaseEstimator):
             noise_std=self.noise_std,
             verbose=self.verbose,
         )
-        self.history_ = history
-        self.best_step_ = select_checkpoint(history, self.selection, self.tolerance)
-        chosen = checkpoints[self.best_step_]
-        self.topology_ = chosen.topology
-        self.network_ = CompactNetwork(chosen.topology, chosen.weights, chosen.biases)
-        self.n_connections_ = self.topology_.n_connections
-        self.n_parameters_ = n_parameters(self.topology_)
-        self.flops_ = n_flops(self.topology_)
-        self.baseline_connections_ = dense_connections(layer_sizes)
-        self.compression_ratio_ = self.baseline_connections_ / max(
-            self.n_connections_, 1
+        best_step = select_checkpoint(history, self.selection, self.tolerance)
+        chosen = checkpoints[best_step]
+        self._set_fitted(
+            CompactNetwork(chosen.topology, chosen.weights, chosen.biases),
+            classes=self.classes_,
+            n_features=n_features,
+            feature_names=getattr(self, "feature_names_in_", None),
+            baseline_connections=dense_connections(layer_sizes),
+            history=history,
+            best_step=best_step,
         )
         return self
+
+    def _set_fitted(
+        self,
+        network,
+        *,
+        classes,
+        n_features,
+        feature_names,
+        baseline_connections,
+        history,
+        best_step,
+    ):
+        """Set every fitted attribute from a network and what fit recorded."""
+        self.classes_ = np.asarray(classes)
+        self.n_features_in_ = n_features
+        if feature_names is not None:
+            self.feature_names_in_ = np.asarray(feature_names, dtype=object)
+        self.network_ = network
+        self.topology_ = network.topology
+        self.history_ = list(history)
+        self.best_step_ = best_step
+        cost = inference_cost(self.topology_, self.cost_model)
+        self.n_connections_ = cost["n_connections"]
+        self.n_skip_connections_ = cost["n_skip_connections"]
+        self.n_parameters_ = cost["n_parameters"]
+        self.macs_ = cost["macs"]
+        self.flops_ = cost["flops"]
+        self.energy_pj_ = cost["energy_pj"]
+        self.model_bytes_ = network.nbytes
+        self.baseline_connections_ = baseline_connections
+        self.compression_ratio_ = baseline_connections / max(self.n_connections_, 1)
+
+    def _check_fitted(self):
+        check_is_fitted(self)
+
+    def summary(self) -> str:
+        """A table of the fitted network: layers, blocks, skips, totals, ratios.
+
+        Returns
+        -------
+        table : str
+            The table, also printed.
+        """
+        check_is_fitted(self)
+        cost = inference_cost(self.topology_, self.cost_model)
+        sizes = self.topology_.layer_sizes
+        names = ["input"] + [f"hidden {i}" for i in range(1, len(sizes) - 1)]
+        names.append("output")
+        lines = [
+            f"SCANNClassifier (scheme {self.scheme}), step {self.best_step_} of "
+            f"{len(self.history_) - 1}",
+            "layers: "
+            + ", ".join(f"{n} {s}" for n, s in zip(names, sizes, strict=True)),
+            "",
+            f"{'block':<24s} {'connections':>11s} {'skip':>5s}",
+        ]
+        for source, target, count in cost["blocks"]:
+            skip = "yes" if target - source > 1 else ""
+            lines.append(
+                f"{names[source] + ' -> ' + names[target]:<24s} "
+                f"{count:>11,d} {skip:>5s}"
+            )
+        lines += [
+            "",
+            f"{'connections':<24s} {cost['n_connections']:>11,d}",
+            f"{'skip connections':<24s} {cost['n_skip_connections']:>11,d}",
+            f"{'parameters':<24s} {cost['n_parameters']:>11,d}",
+            f"{'multiply-accumulates':<24s} {cost['macs']:>11,d}",
+            f"{'model bytes':<24s} {self.model_bytes_:>11,d}",
+            f"{'energy per inference':<24s} {cost['energy_pj'] / 1e3:>11,.2f} nJ",
+            f"{'dense baseline':<24s} {self.baseline_connections_:>11,d}",
+            f"{'compression':<24s} {self.compression_ratio_:>10,.1f}x",
+        ]
+        table = "\n".join(lines)
+        print(table)
+        return table
+
+    def save(self, path):
+        """Save the fitted model to ``path`` without pickle (npz + JSON).
+
+        Parameters
+        ----------
+        path : str or path-like
+            File to write; read it back with :func:`sklearn_scann.load`.
+
+        Returns
+        -------
+        path : pathlib.Path
+        """
+        from ._persistence import save
+
+        return save(self, path)
 
     def _logits(self, X):
         check_is_fitted(self)

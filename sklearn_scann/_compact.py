@@ -51,6 +51,78 @@ class CompactNetwork:
             for t in range(topology.n_layers)
         ]
 
+    @property
+    def nbytes(self) -> int:
+        """Bytes of the weight blocks (values, indices, row pointers) and biases."""
+        total = sum(b.nbytes for b in self.biases[1:])
+        for entries in self.blocks.values():
+            for _, block in entries:
+                total += block.data.nbytes + block.indices.nbytes + block.indptr.nbytes
+        return int(total)
+
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        """Plain numeric arrays that describe the network completely.
+
+        ``layer_sizes``, ``src``, ``dst`` (connections in row-major order),
+        ``weights`` aligned with them and ``biases`` of every neuron.
+        """
+        src, dst = self.topology.edges()
+        n = self.topology.n_neurons
+        offsets = self.topology.offsets
+        weights = np.zeros(src.size)
+        keys = src * n + dst
+        for target, entries in self.blocks.items():
+            for source, block in entries:
+                coo = block.tocoo()
+                block_keys = (coo.col + offsets[source]) * n + (
+                    coo.row + offsets[target]
+                )
+                weights[np.searchsorted(keys, block_keys)] = coo.data
+        return {
+            "layer_sizes": np.asarray(self.topology.layer_sizes, dtype=np.int64),
+            "skip": np.asarray(self.topology.skip),
+            "src": src,
+            "dst": dst,
+            "weights": weights,
+            "biases": np.concatenate(self.biases),
+        }
+
+    @classmethod
+    def from_arrays(cls, arrays) -> CompactNetwork:
+        """Rebuild from :meth:`to_arrays` output, checking shapes and edge rules."""
+        sizes = [int(s) for s in np.asarray(arrays["layer_sizes"]).ravel()]
+        src = np.asarray(arrays["src"])
+        dst = np.asarray(arrays["dst"])
+        weights = np.asarray(arrays["weights"], dtype=np.float64)
+        biases = np.asarray(arrays["biases"], dtype=np.float64)
+        if not (src.ndim == dst.ndim == weights.ndim == biases.ndim == 1):
+            raise ValueError("network arrays must be one-dimensional")
+        if not (src.shape == dst.shape == weights.shape):
+            raise ValueError(
+                f"src, dst and weights disagree in length: {src.shape[0]}, "
+                f"{dst.shape[0]}, {weights.shape[0]}"
+            )
+        if biases.shape[0] != sum(sizes):
+            raise ValueError(
+                f"{biases.shape[0]} biases for {sum(sizes)} neurons in layers {sizes}"
+            )
+        if src.size and (
+            min(src.min(), dst.min()) < 0 or max(src.max(), dst.max()) >= sum(sizes)
+        ):
+            raise ValueError("a connection refers to a neuron that does not exist")
+        if not (np.all(np.isfinite(weights)) and np.all(np.isfinite(biases))):
+            raise ValueError("network weights or biases are not finite")
+        topology = Topology.from_edges(
+            sizes,
+            src.astype(np.int64),
+            dst.astype(np.int64),
+            skip=bool(np.asarray(arrays["skip"])),
+        )
+        if topology.n_connections != src.size:
+            raise ValueError("the network lists a connection twice")
+        order = np.lexsort((dst, src))
+        return cls(topology, weights[order], biases)
+
     def decision_function(self, X) -> np.ndarray:
         """Output-layer logits for ``X`` (dense array or scipy sparse)."""
         n_samples = X.shape[0]
