@@ -5,8 +5,17 @@
 from ._classifier import SCANNClassifier
 from ._cost import CostModel
 from ._persistence import load
+from ._plotting import plot_history, plot_topology
 from ._topology import Topology
 
 __version__ = "0.1.0"
 
-__all__ = ["CostModel", "SCANNClassifier", "Topology", "__version__", "load"]
+__all__ = [
+    "CostModel",
+    "SCANNClassifier",
+    "Topology",
+    "__version__",
+    "load",
+    "plot_history",
+    "plot_topology",
+]
