@@ -7,7 +7,7 @@ from __future__ import annotations
 from numbers import Integral, Real
 
 import numpy as np
-from scipy.special import log_softmax, softmax
+from scipy.special import log_softmax
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import LabelEncoder
@@ -512,6 +512,28 @@ class SCANNClassifier(ClassifierMixin, BaseEstimator):
         return save(self, path)
 
     def _logits(self, X):
+        if (
+            type(X) is np.ndarray
+            and X.ndim == 2
+            and X.dtype in (np.float32, np.float64)
+            and hasattr(self, "network_")
+            and not hasattr(self, "feature_names_in_")
+        ):
+            # Fast path for plain float arrays (single-row latency): the same
+            # checks as validate_data, without its generic conversions.
+            if X.shape[1] != self.n_features_in_:
+                raise ValueError(
+                    f"X has {X.shape[1]} features, but {type(self).__name__} is "
+                    f"expecting {self.n_features_in_} features as input."
+                )
+            if X.shape[0] == 0:
+                raise ValueError(
+                    "Found array with 0 sample(s) (shape=(0, "
+                    f"{X.shape[1]})) while a minimum of 1 is required."
+                )
+            if not np.isfinite(X).all():
+                raise ValueError("Input X contains NaN or infinity.")
+            return self.network_.decision_function(X.astype(np.float64, copy=False))
         check_is_fitted(self)
         X = validate_data(
             self, X, accept_sparse="csr", dtype=[np.float64, np.float32], reset=False
@@ -532,7 +554,11 @@ class SCANNClassifier(ClassifierMixin, BaseEstimator):
         proba : ndarray of shape (n_samples, n_classes)
             Columns follow ``classes_``.
         """
-        return softmax(self._logits(X), axis=1)
+        logits = self._logits(X)
+        logits -= logits.max(axis=1, keepdims=True)
+        np.exp(logits, out=logits)
+        logits /= logits.sum(axis=1, keepdims=True)
+        return logits
 
     def predict_log_proba(self, X):
         """Logarithm of the class probabilities.

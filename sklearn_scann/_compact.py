@@ -124,17 +124,19 @@ class CompactNetwork:
         return cls(topology, weights[order], biases)
 
     def decision_function(self, X) -> np.ndarray:
-        """Output-layer logits for ``X`` (dense array or scipy sparse)."""
+        """Output-layer logits for ``X`` (dense array or scipy sparse).
+
+        Activations are kept transposed (neurons x samples, C-contiguous) so
+        that every block product is a CSR matrix times a dense matrix whose
+        rows are contiguous: one vectorised update per stored connection.
+        """
         n_samples = X.shape[0]
         last = self.topology.n_layers - 1
-        hidden = {0: X}
+        hidden = {0: X.T if sp.issparse(X) else np.ascontiguousarray(X.T)}
         for target in range(1, last + 1):
-            z = np.tile(self.biases[target], (n_samples, 1))
+            z = np.repeat(self.biases[target][:, None], n_samples, axis=1)
             for source, block in self.blocks[target]:
-                h = hidden[source]
-                if sp.issparse(h):
-                    z += (h @ block.T).toarray()
-                else:
-                    z += (block @ h.T).T
-            hidden[target] = z if target == last else np.maximum(z, 0.0)
-        return hidden[last]
+                product = block @ hidden[source]
+                z += product.toarray() if sp.issparse(product) else product
+            hidden[target] = z if target == last else np.maximum(z, 0.0, out=z)
+        return np.ascontiguousarray(hidden[last].T)
