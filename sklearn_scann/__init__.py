@@ -4,6 +4,7 @@
 
 from ._classifier import SCANNClassifier
 from ._cost import CostModel
+from ._export import export_c
 from ._persistence import load
 from ._plotting import plot_history, plot_topology
 from ._topology import Topology
@@ -15,6 +16,7 @@ __all__ = [
     "SCANNClassifier",
     "Topology",
     "__version__",
+    "export_c",
     "load",
     "plot_history",
     "plot_topology",

@@ -495,6 +495,27 @@ class SCANNClassifier(ClassifierMixin, BaseEstimator):
         print(table)
         return table
 
+    def export_c(self, directory, *, name="scann_model", dtype="float"):
+        """Write the fitted network as dependency-free C99 (``name.c``, ``name.h``).
+
+        Parameters
+        ----------
+        directory : str or path-like
+            Folder to write into.
+        name : str, default="scann_model"
+            C identifier prefixing the generated functions and file names.
+        dtype : {"float", "double"}, default="float"
+            C type of the weights and arithmetic.
+
+        Returns
+        -------
+        paths : tuple of pathlib.Path
+            The header and the source file.
+        """
+        from ._export import export_c
+
+        return export_c(self, directory, name=name, dtype=dtype)
+
     def save(self, path):
         """Save the fitted model to ``path`` without pickle (npz + JSON).
 

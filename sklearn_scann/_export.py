@@ -1,0 +1,567 @@
+"""Export a fitted network as dependency-free C99 source for embedded inference."""
+
+# SPDX-License-Identifier: BSD-3-Clause
+
+from __future__ import annotations
+
+import re
+import textwrap
+from numbers import Integral
+from pathlib import Path
+
+import numpy as np
+from sklearn.utils.validation import check_is_fitted
+
+from ._compact import CompactNetwork
+
+__all__ = ["export_c"]
+
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_DTYPES = {"float": np.float32, "double": np.float64}
+_WIDTH = 79
+
+# The smallest standard unsigned type for a largest value; C99 guarantees these
+# ranges without <stdint.h> (unsigned long holds at least 32 bits).
+_INDEX_TYPES = (
+    (255, "unsigned char", 1),
+    (65_535, "unsigned short", 2),
+    (4_294_967_295, "unsigned long", 4),
+)
+
+
+def export_c(model, directory, *, name="scann_model", dtype="float"):
+    """Write a fitted network as a C99 header and source file.
+
+    The generated code depends on nothing but ``<math.h>``: the sparse
+    weights are ``static const`` arrays and the forward pass allocates no
+    memory, so it suits microcontrollers and other embedded targets.
+
+    Parameters
+    ----------
+    model : SCANNClassifier or CompactNetwork
+        A fitted classifier, or a bare network whose outputs are then
+        labelled ``0 .. n_outputs - 1``.
+    directory : str or path-like
+        Where to write the files; created if it does not exist. Files of the
+        same names are overwritten.
+    name : str, default="scann_model"
+        Base name of the files and prefix of every C symbol: the header is
+        ``<name>.h``, the functions are ``<name>_predict`` and so on, the
+        macros ``<NAME>_N_FEATURES`` and ``<NAME>_N_CLASSES``. Must be an
+        ASCII C identifier.
+    dtype : {"float", "double"}, default="float"
+        C type of the inputs, weights, arithmetic and outputs.
+
+    Returns
+    -------
+    header : pathlib.Path
+        Path of ``<name>.h``.
+    source : pathlib.Path
+        Path of ``<name>.c``.
+
+    Raises
+    ------
+    sklearn.exceptions.NotFittedError
+        If ``model`` is a classifier that has not been fitted.
+    ValueError
+        If ``name`` is not a C identifier, ``dtype`` is not supported, or a
+        weight or bias is not finite in ``dtype``.
+
+    Notes
+    -----
+    The header declares three functions, each for one sample given as
+    ``<NAME>_N_FEATURES`` values in the column order seen in ``fit``:
+
+    - ``void <name>_logits(const T *x, T *logits)`` writes the output layer,
+      like ``model.network_.decision_function``;
+    - ``void <name>_predict_proba(const T *x, T *proba)`` writes the softmax
+      of the logits (the largest logit is subtracted before ``exp``), like
+      ``predict_proba``;
+    - ``int <name>_predict(const T *x)`` returns the index of the largest
+      logit, the first one on ties, like ``argmax`` of ``predict_proba``.
+
+    ``T`` is ``dtype``. Integer and string class labels are also exported,
+    as ``<name>_classes`` (``int``, ``long`` or ``long long`` by range, or
+    ``const char *`` holding UTF-8 with non-ASCII bytes escaped), so that
+    ``<name>_classes[<name>_predict(x)]`` matches ``model.predict``; other
+    labels are listed in a comment of the header. The code covers the
+    network only: preprocessing done before it in Python (scaling, encoding)
+    must be redone by the caller. In C, with ``name="iris_net"``:
+
+    .. code-block:: c
+
+        #include "iris_net.h"
+
+        float x[IRIS_NET_N_FEATURES] = {5.1f, 3.5f, 1.4f, 0.2f};
+        int k = iris_net_predict(x);  /* label: iris_net_classes[k] */
+
+    Memory layout: each pair of layers (source, target) joined by at least
+    one connection is a CSR block of three read-only arrays, row pointers
+    (one per target neuron, plus one), column indices and weights (one per
+    connection); indices use the smallest sufficient of ``unsigned char``,
+    ``unsigned short`` and ``unsigned long``. Biases are one array per
+    layer. All of it is ``static const``, so it can stay in flash memory.
+    Hidden activations live in fixed-size arrays on the stack, sized at
+    export time; no state is static or heap-allocated, so the functions are
+    reentrant and thread-safe.
+
+    Cost per sample: a multiply and an add per connection (``flops_``), an
+    add per bias and a comparison per hidden neuron (ReLU);
+    ``<name>_predict_proba`` adds one ``exp`` and one division per class.
+    Hidden layers with no path to the output are left out, since they
+    cannot change it.
+
+    With ``dtype="float"`` the results differ from the float64 Python model
+    by rounding only (about 1e-6 relative); near-ties of two logits can then
+    be broken differently. Weights are written with enough digits to
+    round-trip exactly in ``dtype``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn_scann import SCANNClassifier
+    >>> from sklearn_scann import export_c
+    >>> X, y = load_iris(return_X_y=True)
+    >>> clf = SCANNClassifier(n_rounds=1, epochs_per_step=2, random_state=0)
+    >>> clf = clf.fit(X, y)
+    >>> with tempfile.TemporaryDirectory() as directory:
+    ...     header, source = export_c(clf, directory, name="iris_net")
+    ...     print(header.name, source.name)
+    iris_net.h iris_net.c
+    """
+    if not isinstance(name, str) or not _IDENTIFIER.fullmatch(name):
+        raise ValueError(
+            "name must be a valid C identifier (ASCII letters, digits and "
+            f"underscores, not starting with a digit), got {name!r}"
+        )
+    if not isinstance(dtype, str) or dtype not in _DTYPES:
+        raise ValueError(f"dtype must be 'float' or 'double', got {dtype!r}")
+    network, classes = _network_and_classes(model)
+    labels = _ClassLabels(classes, name)
+    header_text = _header_text(network, labels, name, dtype)
+    source_text = _source_text(network, labels, name, _Literals(dtype))
+    # Only now that both texts exist, so that errors leave no files behind.
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    header = directory / f"{name}.h"
+    source = directory / f"{name}.c"
+    header.write_text(header_text, encoding="ascii", newline="\n")
+    source.write_text(source_text, encoding="ascii", newline="\n")
+    return header, source
+
+
+# -- inputs -----------------------------------------------------------------------
+
+
+def _network_and_classes(model):
+    """The CompactNetwork to export and the label of each of its outputs."""
+    if isinstance(model, CompactNetwork):
+        network = model
+        classes = np.arange(network.topology.layer_sizes[-1])
+    else:
+        check_is_fitted(model, ["network_", "classes_", "n_features_in_"])
+        network = model.network_
+        classes = np.asarray(model.classes_)
+        if model.n_features_in_ != network.topology.layer_sizes[0]:
+            raise ValueError(
+                f"model.n_features_in_={model.n_features_in_} does not match the "
+                f"{network.topology.layer_sizes[0]} inputs of model.network_"
+            )
+    if classes.shape != (network.topology.layer_sizes[-1],):
+        raise ValueError(
+            f"{classes.size} classes do not match the "
+            f"{network.topology.layer_sizes[-1]} outputs of the network"
+        )
+    return network, classes
+
+
+def _needed_layers(network: CompactNetwork) -> set[int]:
+    """Layers on some path to the output (the output and input included)."""
+    last = network.topology.n_layers - 1
+    needed = {last}
+    # Blocks only go forward, so one backward sweep reaches every ancestor.
+    for target in range(last, 0, -1):
+        if target in needed:
+            needed.update(source for source, block in network.blocks[target])
+    return needed | {0}
+
+
+def _index_type(largest: int) -> tuple[str, int]:
+    """Smallest standard unsigned C type holding ``largest``, and its size."""
+    for limit, ctype, size in _INDEX_TYPES:
+        if largest <= limit:
+            return ctype, size
+    raise ValueError(f"an index of {largest} does not fit in 32 bits")
+
+
+class _Literals:
+    """C literals of one scalar type that read back to the exact same value."""
+
+    def __init__(self, dtype: str):
+        self.ctype = dtype
+        self.numpy_type = _DTYPES[dtype]
+        self.size = np.dtype(self.numpy_type).itemsize
+        self.zero = self.format_one(0.0)
+
+    def format_one(self, value) -> str:
+        if self.ctype == "double":
+            text = repr(float(value))
+        else:
+            # Shortest of 6 to 9 significant digits; 9 always round-trips a float.
+            for digits in range(6, 10):
+                text = f"{float(value):.{digits}g}"
+                if np.float32(text) == value:
+                    break
+        if "." not in text and "e" not in text:
+            text += ".0"
+        return text + ("f" if self.ctype == "float" else "")
+
+    def format(self, values, what: str) -> list[str]:
+        values = np.asarray(values, dtype=np.float64)
+        with np.errstate(over="ignore"):
+            cast = values.astype(self.numpy_type)
+        if not np.all(np.isfinite(cast)):
+            raise ValueError(
+                f"the network has {what} that are not finite as a C "
+                f"{self.ctype}: {values[~np.isfinite(cast)][:3].tolist()}"
+            )
+        return [self.format_one(value) for value in cast]
+
+
+class _ClassLabels:
+    """How the class labels appear in C: an int or string array, or a comment."""
+
+    def __init__(self, classes: np.ndarray, name: str):
+        self.symbol = f"{name}_classes"
+        self.length = f"{name.upper()}_N_CLASSES"
+        self.values = [c.item() if isinstance(c, np.generic) else c for c in classes]
+        self.ctype = None
+        self.items = []
+        if all(isinstance(c, Integral) for c in self.values):
+            values = [int(c) for c in self.values]
+            low, high = min(values), max(values)
+            if -32_767 <= low and high <= 32_767:
+                self.ctype = "int"
+            elif -2_147_483_647 <= low and high <= 2_147_483_647:
+                self.ctype = "long"
+            elif -(2**63) <= low and high < 2**63:
+                self.ctype = "long long"
+            # C has no negative literals; -2**63 must be written as an expression.
+            self.items = [
+                "(-9223372036854775807LL - 1)" if v == -(2**63) else str(v)
+                for v in values
+            ]
+        elif all(isinstance(c, str) for c in self.values):
+            self.ctype = "char *"
+            self.items = [_c_string(c) for c in self.values]
+
+    @property
+    def declaration(self) -> str:
+        const = "const char *const" if self.ctype == "char *" else f"const {self.ctype}"
+        return f"{const} {self.symbol}[{self.length}]"
+
+
+def _c_string(text: str) -> str:
+    """A C string literal of ``text`` in UTF-8, using only printable ASCII."""
+    pieces = []
+    for byte in text.encode("utf-8"):
+        char = chr(byte)
+        # "?" is escaped so that no trigraph can form.
+        if char in '"\\?':
+            pieces.append("\\" + char)
+        elif 0x20 <= byte < 0x7F:
+            pieces.append(char)
+        else:
+            # Octal escapes stop after three digits; hex ones would run on.
+            pieces.append(f"\\{byte:03o}")
+    return '"' + "".join(pieces) + '"'
+
+
+def _comment_text(value) -> str:
+    """The ASCII repr of ``value``, safe inside a C block comment."""
+    return ascii(value).replace("*/", "* /").replace("??", "?\\?")
+
+
+# -- generated text -----------------------------------------------------------------
+
+
+def _summary(network: CompactNetwork) -> str:
+    topology = network.topology
+    hidden = ", ".join(str(size) for size in topology.hidden_layer_sizes) or "none"
+    return (
+        f"{topology.layer_sizes[0]} input features, {topology.layer_sizes[-1]} "
+        f"classes, hidden layer sizes ({hidden}), {topology.n_connections} "
+        "connections."
+    )
+
+
+def _wrapped_comment(text: str, indent: str = "") -> list[str]:
+    lines = textwrap.wrap(
+        text,
+        width=_WIDTH,
+        initial_indent=indent + "/* ",
+        subsequent_indent=indent + " * ",
+        break_long_words=False,
+        break_on_hyphens=False,
+    )
+    if len(lines[-1]) + 3 <= _WIDTH:
+        lines[-1] += " */"
+    else:
+        lines.append(indent + " */")
+    return lines
+
+
+def _array(declaration: str, items: list[str], *, one_per_line=False) -> list[str]:
+    """A C array definition, its items wrapped to the line width.
+
+    String literals, which may hold spaces, need ``one_per_line``.
+    """
+    if one_per_line:
+        lines = [f"    {item}," for item in items]
+        lines[-1] = lines[-1][:-1]
+    else:
+        lines = textwrap.wrap(
+            ", ".join(items),
+            width=_WIDTH,
+            initial_indent="    ",
+            subsequent_indent="    ",
+            break_long_words=False,
+            break_on_hyphens=False,
+        )
+    return [f"{declaration} = {{", *lines, "};"]
+
+
+def _header_text(network, labels: _ClassLabels, name: str, dtype: str) -> str:
+    from . import __version__
+
+    macro = name.upper()
+    n_classes = f"{macro}_N_CLASSES"
+    n_features = f"{macro}_N_FEATURES"
+    lines = [
+        f"/* {name}.h: a neural network exported by sklearn_scann {__version__}.",
+        *(" * " + line for line in textwrap.wrap(_summary(network), width=_WIDTH - 3)),
+        " * Generated code: do not edit. C99; link with the math library (-lm).",
+        " */",
+        f"#ifndef {macro}_H",
+        f"#define {macro}_H",
+        "",
+        f"#define {n_features} {network.topology.layer_sizes[0]}",
+        f"#define {n_classes} {network.topology.layer_sizes[-1]}",
+        "",
+        "#ifdef __cplusplus",
+        'extern "C" {',
+        "#endif",
+        "",
+    ]
+    if labels.ctype is None:
+        listed = ", ".join(_comment_text(value) for value in labels.values)
+        lines += _wrapped_comment(f"Output i stands for class i of: {listed}.")
+    else:
+        lines += _wrapped_comment(f"Output i stands for class {labels.symbol}[i].")
+        lines.append(f"extern {labels.declaration};")
+    x_doc = (
+        f"x holds {n_features} features, in the order and preprocessing of the "
+        "training data."
+    )
+    lines += [
+        "",
+        *_wrapped_comment(
+            f"Output layer of the network (logits, before softmax). {x_doc} "
+            f"logits receives {n_classes} values."
+        ),
+        f"void {name}_logits(const {dtype} *x, {dtype} *logits);",
+        "",
+        *_wrapped_comment(
+            f"Class probabilities: the softmax of the logits. {x_doc} proba "
+            f"receives {n_classes} values that sum to 1."
+        ),
+        f"void {name}_predict_proba(const {dtype} *x, {dtype} *proba);",
+        "",
+        *_wrapped_comment(
+            f"Index in [0, {n_classes}) of the most probable class (the first one "
+            f"on ties). {x_doc}"
+        ),
+        f"int {name}_predict(const {dtype} *x);",
+        "",
+        "#ifdef __cplusplus",
+        "}",
+        "#endif",
+        "",
+        f"#endif /* {macro}_H */",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _layer_code(network, target: int, name: str, literals: _Literals):
+    """Constant arrays and forward-pass loop of one target layer.
+
+    Returns the lines of data, the lines of the loop, and the number of
+    scalar values and of index bytes in the data.
+    """
+    topology = network.topology
+    size = topology.layer_sizes[target]
+    is_output = target == topology.n_layers - 1
+    role = "output" if is_output else "hidden"
+    blocks = [(s, b) for s, b in network.blocks[target] if b.nnz > 0]
+    sources = ", ".join(str(s) for s, _ in blocks) or "none"
+    ctype, zero = literals.ctype, literals.zero
+    data = [
+        "",
+        f"/* Layer {target} ({role}, {size} neurons): biases. */",
+        *_array(
+            f"static const {ctype} {name}_b{target}[{size}]",
+            literals.format(network.biases[target], "biases"),
+        ),
+    ]
+    loop = [
+        "",
+        f"    /* Layer {target} ({role}); source layers: {sources}. */",
+        f"    for (i = 0; i < {size}; ++i) {{",
+        f"        {ctype} z = {name}_b{target}[i];",
+    ]
+    n_values, n_index_bytes = size, 0
+    for source, block in blocks:
+        # A canonical copy: the model's own blocks stay untouched.
+        block = block.tocsr(copy=True)
+        block.sum_duplicates()
+        block.sort_indices()
+        rows, cols, weights = (
+            f"{name}_{kind}{target}_{source}" for kind in ("p", "c", "w")
+        )
+        row_type, row_size = _index_type(int(block.indptr[-1]))
+        col_type, col_size = _index_type(topology.layer_sizes[source] - 1)
+        data += [
+            f"/* Layer {source} -> layer {target}: {block.nnz} connections, CSR "
+            "(row pointers, column indices, weights). */",
+            *_array(
+                f"static const {row_type} {rows}[{size + 1}]",
+                [str(v) for v in block.indptr],
+            ),
+            *_array(
+                f"static const {col_type} {cols}[{block.nnz}]",
+                [str(v) for v in block.indices],
+            ),
+            *_array(
+                f"static const {ctype} {weights}[{block.nnz}]",
+                literals.format(block.data, "weights"),
+            ),
+        ]
+        inputs = "x" if source == 0 else f"h{source}"
+        loop += [
+            f"        for (k = {rows}[i]; k < {rows}[i + 1]; ++k)",
+            f"            z += {weights}[k] * {inputs}[{cols}[k]];",
+        ]
+        n_values += block.nnz
+        n_index_bytes += (size + 1) * row_size + block.nnz * col_size
+    if is_output:
+        loop.append("        logits[i] = z;")
+    else:
+        loop.append(f"        h{target}[i] = z > {zero} ? z : {zero};")
+    loop.append("    }")
+    return data, loop, n_values, n_index_bytes
+
+
+def _source_text(network, labels: _ClassLabels, name: str, literals) -> str:
+    topology = network.topology
+    ctype, zero = literals.ctype, literals.zero
+    n_classes = f"{name.upper()}_N_CLASSES"
+    exp = "expf" if ctype == "float" else "exp"
+    # Empty hidden layers and those with no path to the output get no code.
+    computed = [
+        t for t in sorted(_needed_layers(network) - {0}) if topology.layer_sizes[t]
+    ]
+    hidden = computed[:-1]
+    data, loops, n_values, n_index_bytes = [], [], 0, 0
+    for target in computed:
+        layer_data, layer_loop, layer_values, layer_bytes = _layer_code(
+            network, target, name, literals
+        )
+        data += layer_data
+        loops += layer_loop
+        n_values += layer_values
+        n_index_bytes += layer_bytes
+    n_hidden = sum(topology.layer_sizes[t] for t in hidden)
+    sources = {s for t in computed for s, block in network.blocks[t] if block.nnz}
+    counters = "i, k" if sources else "i"
+    # Without connections from the inputs, x is unused; say so to the compiler.
+    ignore_inputs = [] if 0 in sources else ["    (void)x;"]
+    wide = (
+        " (more where unsigned long is wider than 4 bytes)"
+        if any(line.startswith("static const unsigned long") for line in data)
+        else ""
+    )
+    summary = (
+        f"Constant data: {n_values} {ctype} values (weights and biases) and "
+        f"{n_index_bytes} bytes of CSR indices{wide}. Per sample: "
+        f"{2 * topology.n_connections} floating-point operations, and "
+        f"{n_hidden * literals.size} bytes of stack for the hidden activations "
+        f"({n_hidden} {ctype}s; {name}_predict adds {n_classes} more). No state "
+        "is static or heap-allocated, so every function is reentrant."
+    )
+    lines = [
+        f"/* {name}.c: forward pass of the network declared in {name}.h.",
+        " *",
+        *(
+            " * " + line
+            for line in textwrap.wrap(summary, width=_WIDTH - 3, break_on_hyphens=False)
+        ),
+        " */",
+        f'#include "{name}.h"',
+        "",
+        "#include <math.h>",
+    ]
+    if labels.ctype is not None:
+        lines += [
+            "",
+            *_array(
+                labels.declaration,
+                labels.items,
+                one_per_line=labels.ctype == "char *",
+            ),
+        ]
+    lines += [
+        *data,
+        "",
+        f"void {name}_logits(const {ctype} *x, {ctype} *logits)",
+        "{",
+        *(f"    {ctype} h{t}[{topology.layer_sizes[t]}];" for t in hidden),
+        f"    unsigned long {counters};",
+        *ignore_inputs,
+        *loops,
+        "}",
+        "",
+        f"void {name}_predict_proba(const {ctype} *x, {ctype} *proba)",
+        "{",
+        f"    {ctype} largest, total = {zero};",
+        "    int i;",
+        "",
+        f"    {name}_logits(x, proba);",
+        "    /* Subtracting the largest logit keeps exp from overflowing. */",
+        "    largest = proba[0];",
+        f"    for (i = 1; i < {n_classes}; ++i)",
+        "        if (proba[i] > largest)",
+        "            largest = proba[i];",
+        f"    for (i = 0; i < {n_classes}; ++i) {{",
+        f"        proba[i] = {exp}(proba[i] - largest);",
+        "        total += proba[i];",
+        "    }",
+        f"    for (i = 0; i < {n_classes}; ++i)",
+        "        proba[i] /= total;",
+        "}",
+        "",
+        f"int {name}_predict(const {ctype} *x)",
+        "{",
+        f"    {ctype} logits[{n_classes}];",
+        "    int i, best = 0;",
+        "",
+        f"    {name}_logits(x, logits);",
+        f"    for (i = 1; i < {n_classes}; ++i)",
+        "        if (logits[i] > logits[best])",
+        "            best = i;",
+        "    return best;",
+        "}",
+        "",
+    ]
+    return "\n".join(lines)
