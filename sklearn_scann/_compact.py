@@ -17,7 +17,10 @@ class CompactNetwork:
 
     Only active connections are stored, so the object's size follows the
     number of connections, not the dense size of the starting network.
-    Evaluation uses numpy and scipy only, in float64.
+    Evaluation uses numpy and scipy only, in float64. A block at least
+    ``DENSE_DENSITY`` full is multiplied as a dense array (expanded from its
+    CSR form on first use and never pickled): BLAS then beats a sparse
+    product, whose cost per stored weight is several times higher.
 
     Parameters
     ----------
@@ -26,6 +29,8 @@ class CompactNetwork:
         Aligned with ``topology.edges()``.
     biases : ndarray of shape (n_neurons,)
     """
+
+    DENSE_DENSITY = 0.1
 
     def __init__(self, topology: Topology, weights, biases):
         self.topology = topology
@@ -50,6 +55,38 @@ class CompactNetwork:
             np.asarray(biases, dtype=np.float64)[topology.layer_neurons(t)]
             for t in range(topology.n_layers)
         ]
+        self._kernels = None
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state["_kernels"] = None  # derived from the CSR blocks; not stored
+        return state
+
+    def _block_kernels(self):
+        """Per target layer: ``(source layer, weight, columns)`` to multiply with.
+
+        ``weight`` is a dense array over all source neurons when that is at
+        least ``DENSE_DENSITY`` full, else a dense array over just the source
+        neurons the block reads (``columns``) when that is, else the CSR
+        block itself.
+        """
+        if self._kernels is None:
+            self._kernels = {}
+            for target, entries in self.blocks.items():
+                kernels = []
+                for source, block in entries:
+                    columns = np.unique(block.indices)
+                    threshold = self.DENSE_DENSITY * block.shape[0]
+                    if block.nnz >= threshold * block.shape[1]:
+                        # Dense over all source neurons: no gather needed.
+                        kernels.append((source, block.toarray(), None))
+                    elif block.nnz >= threshold * columns.size:
+                        weight = block[:, columns].toarray()
+                        kernels.append((source, weight, columns))
+                    else:
+                        kernels.append((source, block, None))
+                self._kernels[target] = kernels
+        return self._kernels
 
     @property
     def nbytes(self) -> int:
@@ -126,17 +163,27 @@ class CompactNetwork:
     def decision_function(self, X) -> np.ndarray:
         """Output-layer logits for ``X`` (dense array or scipy sparse).
 
-        Activations are kept transposed (neurons x samples, C-contiguous) so
-        that every block product is a CSR matrix times a dense matrix whose
-        rows are contiguous: one vectorised update per stored connection.
+        Activations are kept transposed (neurons x samples). A block that
+        is dense over the source neurons it reads goes to BLAS on just those
+        rows; a sparse one multiplies a C-contiguous matrix, one vectorised
+        update per stored connection.
         """
         n_samples = X.shape[0]
         last = self.topology.n_layers - 1
-        hidden = {0: X.T if sp.issparse(X) else np.ascontiguousarray(X.T)}
+        kernels = self._block_kernels()
+        hidden = {0: X.T}
+        contiguous_input = None
         for target in range(1, last + 1):
             z = np.repeat(self.biases[target][:, None], n_samples, axis=1)
-            for source, block in self.blocks[target]:
-                product = block @ hidden[source]
+            for source, weight, columns in kernels[target]:
+                h = hidden[source]
+                if columns is not None:
+                    h = (X[:, columns].T) if source == 0 else h[columns]
+                elif source == 0 and sp.issparse(weight) and not sp.issparse(X):
+                    if contiguous_input is None:
+                        contiguous_input = np.ascontiguousarray(X.T)
+                    h = contiguous_input
+                product = weight @ h
                 z += product.toarray() if sp.issparse(product) else product
             hidden[target] = z if target == last else np.maximum(z, 0.0, out=z)
         return np.ascontiguousarray(hidden[last].T)

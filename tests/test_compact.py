@@ -234,3 +234,55 @@ def test_cuda_fit_loads_and_predicts_without_cuda(digits, tmp_path):
     )
     env = {**__import__("os").environ, "CUDA_VISIBLE_DEVICES": ""}
     subprocess.run([sys.executable, "-c", script], check=True, env=env)
+
+
+def test_every_block_kernel_matches_torch(rng):
+    # Layer 1 reads all 40 inputs sparsely (CSR kernel), layer 2 reads a few
+    # hidden neurons densely (gathered kernel), the output reads everything.
+    n_in, n_hidden, n_hidden2, n_out = 40, 30, 6, 3
+    src, dst = [], []
+    for j in range(n_hidden):
+        src.append(j % n_in)
+        dst.append(n_in + j)
+    for j in range(n_hidden2):
+        for i in range(3):
+            src.append(n_in + i)
+            dst.append(n_in + n_hidden + j)
+    first_out = n_in + n_hidden + n_hidden2
+    for j in range(n_out):
+        for i in range(first_out):
+            src.append(i)
+            dst.append(first_out + j)
+    top = Topology.from_edges([n_in, n_hidden, n_hidden2, n_out], src, dst)
+    weights = rng.normal(size=top.n_connections)
+    biases = rng.normal(size=top.n_neurons)
+    compact = CompactNetwork(top, weights, biases)
+    kinds = {
+        (target, source): "csr"
+        if hasattr(w, "nnz")
+        else ("gathered" if columns is not None else "dense")
+        for target, entries in compact._block_kernels().items()
+        for source, w, columns in entries
+    }
+    assert kinds[(1, 0)] == "csr"
+    assert kinds[(2, 1)] == "gathered"
+    assert kinds[(3, 0)] == "dense"
+    X = rng.normal(size=(50, n_in))
+    module = build_network(top, weights, biases, dtype=torch.float64)
+    with torch.no_grad():
+        expected = module(torch.as_tensor(X)).numpy()
+    np.testing.assert_allclose(compact.decision_function(X), expected, atol=1e-10)
+    import scipy.sparse as sp
+
+    sparse_X = sp.csr_array(np.where(np.abs(X) > 1, X, 0.0))
+    with torch.no_grad():
+        expected = module(torch.as_tensor(sparse_X.toarray())).numpy()
+    np.testing.assert_allclose(
+        compact.decision_function(sparse_X), expected, atol=1e-10
+    )
+    # The derived kernels are not pickled; a copy rebuilds them.
+    copy = pickle.loads(pickle.dumps(compact))
+    assert copy._kernels is None
+    np.testing.assert_array_equal(
+        copy.decision_function(X), compact.decision_function(X)
+    )
