@@ -4,20 +4,24 @@
 
 from ._classifier import SCANNClassifier
 from ._cost import CostModel
+from ._dr_scann import make_dr_scann
 from ._export import export_c
 from ._persistence import load
 from ._plotting import plot_history, plot_topology
+from ._reduction import DimensionalityReducer
 from ._topology import Topology
 
 __version__ = "0.1.0"
 
 __all__ = [
     "CostModel",
+    "DimensionalityReducer",
     "SCANNClassifier",
     "Topology",
     "__version__",
     "export_c",
     "load",
+    "make_dr_scann",
     "plot_history",
     "plot_topology",
 ]

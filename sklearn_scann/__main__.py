@@ -1,4 +1,4 @@
-"""Demo: ``python -m sklearn_scann`` fits SCANN and a dense MLP on digits."""
+"""Demo: ``python -m sklearn_scann`` fits DR+SCANN, SCANN and a dense MLP on digits."""
 
 # SPDX-License-Identifier: BSD-3-Clause
 
@@ -11,7 +11,7 @@ from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from . import SCANNClassifier
+from . import SCANNClassifier, make_dr_scann
 from ._cost import dense_connections
 
 
@@ -22,7 +22,9 @@ def _row(name, accuracy, connections, seconds):
 def main(argv=None):
     parser = argparse.ArgumentParser(
         prog="python -m sklearn_scann",
-        description="Fit SCANN and a dense MLP on scikit-learn's digits data.",
+        description=(
+            "Fit DR+SCANN, SCANN and a dense MLP on scikit-learn's digits data."
+        ),
     )
     parser.add_argument("--scheme", default="B", choices=["A", "B", "C"])
     parser.add_argument("--random-state", type=int, default=0)
@@ -68,13 +70,38 @@ def main(argv=None):
         )
     )
 
+    print(f"\nDR+SCANN (method='auto', scheme {args.scheme}), one line per step:")
+    started = time.perf_counter()
+    dr_scann = make_dr_scann(
+        "auto",
+        scheme=args.scheme,
+        random_state=args.random_state,
+        verbose=0 if args.quiet else 1,
+    ).fit(X_train, y_train)
+    seconds = time.perf_counter() - started
+    reducer, dr_clf = dr_scann["dr"], dr_scann["scann"]
+    rows.append(
+        _row(
+            f"DR+SCANN({reducer.method_}, {reducer.n_components_})",
+            dr_scann.score(X_test, y_test),
+            dr_clf.n_connections_,
+            seconds,
+        )
+    )
+
     print(f"\n{'model':<28s} {'accuracy':>9s} {'connections':>12s} {'fit s':>10s}")
     print("\n".join(rows))
-    fewer = mlp_connections / clf.n_connections_
     print(
         f"\nSCANN kept step {clf.best_step_} with hidden layers "
-        f"{clf.topology_.hidden_layer_sizes}: {fewer:.1f}x fewer connections "
-        "than the MLP."
+        f"{clf.topology_.hidden_layer_sizes}: "
+        f"{mlp_connections / clf.n_connections_:.1f}x fewer connections than the MLP."
+    )
+    print(
+        f"DR+SCANN reduced {X.shape[1]} features to {reducer.n_components_} with "
+        f"{reducer.method_} (feature compression {reducer.compression_ratio_:.1f}x), "
+        f"kept hidden layers {dr_clf.topology_.hidden_layer_sizes}: "
+        f"{mlp_connections / dr_clf.n_connections_:.1f}x fewer connections than the "
+        "MLP."
     )
 
 

@@ -1,0 +1,84 @@
+"""DR+SCANN: the reduction shrinks SCANN's starting network by its compression ratio."""
+
+# SPDX-License-Identifier: BSD-3-Clause
+
+import pytest
+from sklearn.datasets import load_digits
+from sklearn.decomposition import PCA
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
+
+from sklearn_scann import DimensionalityReducer, SCANNClassifier, make_dr_scann
+
+
+@pytest.fixture(scope="module")
+def digits():
+    X, y = load_digits(return_X_y=True)
+    return X[:500], y[:500]
+
+
+def _starting_hidden(model):
+    return model.history_[0]["hidden_layer_sizes"]
+
+
+@pytest.mark.parametrize("scheme", ["A", "B", "C"])
+def test_reducer_shrinks_start_by_the_compression_ratio(scheme, digits, fast):
+    X, y = digits
+    alone = SCANNClassifier(scheme, hidden_layer_sizes=(1.0, 0.5), random_state=0,
+                            **fast).fit(X, y)
+    pipe = Pipeline([
+        ("dr", DimensionalityReducer("pca", n_components=16, random_state=0)),
+        ("scann", SCANNClassifier(scheme, hidden_layer_sizes=(1.0, 0.5),
+                                  random_state=0, **fast)),
+    ]).fit(X, y)
+    ratio = pipe["dr"].compression_ratio_
+    assert ratio == 64 / 16
+    assert _starting_hidden(alone) == (64, 32)
+    assert _starting_hidden(pipe["scann"]) == (16, 8)
+    assert [a / b for a, b in zip(_starting_hidden(alone),
+                                  _starting_hidden(pipe["scann"]), strict=True)] == [
+        ratio, ratio
+    ]
+    assert pipe["scann"].baseline_connections_ == 16 * 16 + 16 * 8 + 8 * 10
+
+
+def test_scikit_learn_pca_shrinks_start_by_d_over_k(digits, fast):
+    X, y = digits
+    k = 8
+    pipe = Pipeline([
+        ("scale", StandardScaler()),
+        ("pca", PCA(n_components=k)),
+        ("scann", SCANNClassifier(random_state=0, **fast)),
+    ]).fit(X, y)
+    alone = SCANNClassifier(random_state=0, **fast).fit(X, y)
+    assert _starting_hidden(alone)[0] / _starting_hidden(pipe["scann"])[0] == 64 / k
+
+
+def test_make_dr_scann_builds_the_pipeline(digits, fast):
+    X, y = digits
+    model = make_dr_scann("gaussian_random_projection", n_components=0.25,
+                          scheme="C", random_state=0, **fast)
+    assert [name for name, _ in model.steps] == ["dr", "scann"]
+    assert model["scann"].scheme == "C"
+    model.fit(X, y)
+    assert model["scann"].n_features_in_ == 16
+    assert model.score(X, y) > 0.7
+
+
+def test_grid_search_over_reduction_and_ratios(digits, fast):
+    X, y = digits
+    search = GridSearchCV(
+        make_dr_scann(random_state=0, **fast),
+        {
+            "dr__method": ["pca", "sparse_random_projection"],
+            "dr__n_components": [0.25],
+            "scann__grow_ratio": [0.0, 0.1],
+            "scann__prune_ratio": [0.3],
+        },
+        cv=2,
+    ).fit(X, y)
+    assert len(search.cv_results_["params"]) == 4
+    assert search.best_params_["dr__method"] in {"pca", "sparse_random_projection"}
+    assert search.best_estimator_["scann"].n_features_in_ == 16
+    assert search.best_score_ > 0.7

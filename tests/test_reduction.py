@@ -1,0 +1,406 @@
+"""Tests of DimensionalityReducer, the dimensionality-reduction step of DR+SCANN."""
+
+# SPDX-License-Identifier: BSD-3-Clause
+
+import numpy as np
+import pytest
+from sklearn.datasets import make_classification
+from sklearn.dummy import DummyClassifier
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import MinMaxScaler
+from sklearn.utils._param_validation import InvalidParameterError
+from sklearn.utils.estimator_checks import (
+    check_global_output_transform_pandas,
+    check_set_output_transform,
+    check_set_output_transform_pandas,
+    check_transformer_get_feature_names_out,
+    check_transformer_get_feature_names_out_pandas,
+    parametrize_with_checks,
+)
+
+from sklearn_scann._reduction import METHODS, DimensionalityReducer
+
+N_FEATURES = 10
+
+
+@pytest.fixture(scope="module")
+def data():
+    """A 3-class problem with 10 features, split into fit and new rows."""
+    X, y = make_classification(
+        n_samples=170,
+        n_features=N_FEATURES,
+        n_informative=5,
+        n_redundant=2,
+        n_classes=3,
+        n_clusters_per_class=1,
+        class_sep=1.5,
+        random_state=0,
+    )
+    return X[:150], y[:150], X[150:]
+
+
+# -- explicit methods ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_every_method_keeps_the_requested_components(data, method):
+    X, y, X_new = data
+    reducer = DimensionalityReducer(method, n_components=3, random_state=0)
+    X_reduced = reducer.fit_transform(X, y)
+    assert X_reduced.shape == (X.shape[0], 3)
+    assert np.all(np.isfinite(X_reduced))
+    assert reducer.transform(X_new).shape == (X_new.shape[0], 3)
+    assert reducer.method_ == method
+    assert reducer.n_components_ == 3
+    assert reducer.compression_ratio_ == pytest.approx(N_FEATURES / 3)
+    assert reducer.scores_ == {}
+    assert reducer.n_features_in_ == N_FEATURES
+    assert isinstance(reducer.scaler_, MinMaxScaler)
+    # A reduction, not a copy of the scaled input.
+    assert np.linalg.matrix_rank(X_reduced) == 3
+
+
+@pytest.mark.parametrize("n_features", [7, 10])
+@pytest.mark.parametrize("fraction", [0.05, 0.25, 0.5, 0.75, 1.0])
+def test_float_n_components_is_a_fraction_of_the_features(n_features, fraction):
+    X, _ = make_classification(n_samples=40, n_features=n_features, random_state=0)
+    reducer = DimensionalityReducer("pca", n_components=fraction).fit(X)
+    expected = max(1, round(fraction * n_features))
+    assert reducer.n_components_ == expected
+    assert reducer.transform(X).shape == (40, expected)
+    assert reducer.compression_ratio_ == pytest.approx(n_features / expected)
+
+
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_float_dtype_is_preserved(data, method, dtype):
+    X, _, X_new = data
+    reducer = DimensionalityReducer(method, n_components=2, random_state=0)
+    assert reducer.fit_transform(X.astype(dtype)).dtype == dtype
+    assert reducer.transform(X_new.astype(dtype)).dtype == dtype
+
+
+def test_integer_input_gives_float64(data):
+    X, _, _ = data
+    X_int = np.round(X * 10).astype(np.int64)
+    reduced = DimensionalityReducer("pca", n_components=2).fit_transform(X_int)
+    assert reduced.dtype == np.float64
+
+
+def test_set_output_pandas_names_the_components(data):
+    pd = pytest.importorskip("pandas")
+    X, _, X_new = data
+    columns = [f"f{i}" for i in range(N_FEATURES)]
+    frame = pd.DataFrame(X, columns=columns)
+    new_frame = pd.DataFrame(X_new, columns=columns, index=range(100, 120))
+    reducer = DimensionalityReducer("pca", n_components=3, random_state=0)
+    reducer.set_output(transform="pandas").fit(frame)
+    out = reducer.transform(new_frame)
+    assert isinstance(out, pd.DataFrame)
+    assert list(out.columns) == ["dr0", "dr1", "dr2"]
+    assert list(out.index) == list(range(100, 120))
+    assert list(reducer.feature_names_in_) == columns
+    assert list(reducer.get_feature_names_out()) == ["dr0", "dr1", "dr2"]
+    with pytest.raises(ValueError, match="input_features"):
+        reducer.get_feature_names_out(["a", "b"])
+
+
+def test_scaling_makes_the_reduction_unit_free(data):
+    X, _, _ = data
+    stretched = X.copy()
+    stretched[:, 0] *= 1000.0
+    scaled = DimensionalityReducer("pca", n_components=2, random_state=0)
+    np.testing.assert_allclose(
+        scaled.fit_transform(X), scaled.fit_transform(stretched), atol=1e-8
+    )
+    raw = DimensionalityReducer("pca", n_components=2, scale=False, random_state=0)
+    assert not np.allclose(raw.fit_transform(X), raw.fit_transform(stretched))
+    assert raw.scaler_ is None
+    # Without scaling, PCA's first component follows the stretched feature.
+    assert abs(raw.reducer_.components_[0, 0]) > 0.99
+
+
+def test_transform_scales_then_reduces(data):
+    X, _, X_new = data
+    reducer = DimensionalityReducer("factor_analysis", n_components=2).fit(X)
+    expected = reducer.reducer_.transform(reducer.scaler_.transform(X_new))
+    np.testing.assert_allclose(reducer.transform(X_new), expected)
+
+
+def test_binary_random_projection_averages_random_subsets():
+    X = np.random.default_rng(0).normal(size=(80, 60))
+    reducer = DimensionalityReducer(
+        "binary_random_projection", n_components=40, random_state=0
+    )
+    reduced = reducer.fit_transform(X)
+    components = reducer.reducer_.components_
+    assert components.shape == (40, 60)
+    used = components > 0
+    # Every row is a mean: equal weights over its subset, summing to one.
+    np.testing.assert_allclose(components.sum(axis=1), 1.0)
+    for row, mask in zip(components, used, strict=True):
+        np.testing.assert_allclose(row[mask], 1.0 / mask.sum())
+    assert 0.4 < used.mean() < 0.6
+    # Min-max scaled inputs stay in [0, 1].
+    assert reduced.min() >= 0.0 and reduced.max() <= 1.0 + 1e-12
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_random_state_makes_fit_reproducible(data, method):
+    X, _, X_new = data
+    first = DimensionalityReducer(method, n_components=3, random_state=7).fit(X)
+    second = DimensionalityReducer(method, n_components=3, random_state=7).fit(X)
+    np.testing.assert_array_equal(first.transform(X_new), second.transform(X_new))
+
+
+@pytest.mark.parametrize(
+    "method",
+    ["gaussian_random_projection", "sparse_random_projection", "ica"],
+)
+def test_random_state_changes_random_methods(data, method):
+    X, _, X_new = data
+    first = DimensionalityReducer(method, n_components=3, random_state=0).fit(X)
+    second = DimensionalityReducer(method, n_components=3, random_state=1).fit(X)
+    assert not np.allclose(first.transform(X_new), second.transform(X_new))
+
+
+# -- method="auto" ------------------------------------------------------------
+
+AUTO_METHODS = ["pca", "factor_analysis", "gaussian_random_projection"]
+
+
+@pytest.fixture(scope="module")
+def auto_fit(data):
+    X, y, _ = data
+    reducer = DimensionalityReducer(
+        candidate_methods=AUTO_METHODS,
+        candidate_components=(0.25, 0.5, 3),
+        random_state=0,
+    )
+    return reducer.fit(X, y)
+
+
+def test_auto_scores_every_candidate_and_keeps_the_best(auto_fit, data):
+    X, _, X_new = data
+    # 0.25 * 10 rounds to 2, 0.5 * 10 to 5; 3 is taken as is.
+    expected_keys = {(m, k) for m in AUTO_METHODS for k in (2, 3, 5)}
+    assert set(auto_fit.scores_) == expected_keys
+    assert all(0.0 <= s <= 1.0 for s in auto_fit.scores_.values())
+    chosen = (auto_fit.method_, auto_fit.n_components_)
+    assert auto_fit.scores_[chosen] == max(auto_fit.scores_.values())
+    assert auto_fit.compression_ratio_ == pytest.approx(
+        N_FEATURES / auto_fit.n_components_
+    )
+    assert auto_fit.transform(X_new).shape == (X_new.shape[0], auto_fit.n_components_)
+    # The fitted reducer is the selected one.
+    assert auto_fit.reducer_.n_components == auto_fit.n_components_
+
+
+def test_auto_default_candidates_cover_every_method(data):
+    X, y, _ = data
+    reducer = DimensionalityReducer(
+        candidate_components=(0.3,), estimator=DummyClassifier(), random_state=0
+    ).fit(X, y)
+    assert set(reducer.scores_) == {(m, 3) for m in METHODS}
+
+
+def test_auto_ties_go_to_fewer_components_then_earlier_method(data):
+    X, y, _ = data
+    # A constant predictor scores the same on every candidate.
+    reducer = DimensionalityReducer(
+        candidate_methods=["sparse_random_projection", "pca"],
+        candidate_components=(0.5, 0.2, 4),
+        estimator=DummyClassifier(strategy="most_frequent"),
+        random_state=0,
+    ).fit(X, y)
+    assert len(set(reducer.scores_.values())) == 1
+    assert reducer.n_components_ == 2
+    assert reducer.method_ == "sparse_random_projection"
+
+
+def test_auto_scores_with_the_given_estimator(data):
+    X, y, _ = data
+    reducer = DimensionalityReducer(
+        candidate_methods=["pca"],
+        candidate_components=(2,),
+        estimator=DummyClassifier(strategy="most_frequent"),
+        cv=5,
+        random_state=0,
+    ).fit(X, y)
+    majority = np.bincount(y).max() / y.size
+    assert reducer.scores_[("pca", 2)] == pytest.approx(majority, abs=0.02)
+
+
+def test_auto_is_reproducible(auto_fit, data):
+    X, y, X_new = data
+    again = DimensionalityReducer(
+        candidate_methods=AUTO_METHODS,
+        candidate_components=(0.25, 0.5, 3),
+        random_state=0,
+    ).fit(X, y)
+    assert again.scores_ == auto_fit.scores_
+    assert (again.method_, again.n_components_) == (
+        auto_fit.method_,
+        auto_fit.n_components_,
+    )
+    np.testing.assert_array_equal(again.transform(X_new), auto_fit.transform(X_new))
+
+
+def test_auto_ignores_n_components(data):
+    X, y, _ = data
+    reducer = DimensionalityReducer(
+        n_components=1,
+        candidate_methods=["pca"],
+        candidate_components=(4,),
+        random_state=0,
+    ).fit(X, y)
+    assert reducer.n_components_ == 4
+
+
+# -- errors -------------------------------------------------------------------
+
+
+def test_int_n_components_above_n_features_is_refused(data):
+    X, _, _ = data
+    reducer = DimensionalityReducer("pca", n_components=N_FEATURES + 1)
+    with pytest.raises(
+        ValueError, match=r"n_components=11 .*number of features \(10\)"
+    ):
+        reducer.fit(X)
+
+
+def test_n_components_above_n_samples_is_refused(data):
+    X, _, _ = data
+    reducer = DimensionalityReducer("kernel_pca", n_components=8)
+    with pytest.raises(ValueError, match=r"n_components=8 .*number of samples \(5\)"):
+        reducer.fit(X[:5])
+
+
+def test_unknown_method_lists_the_valid_ones(data):
+    X, _, _ = data
+    with pytest.raises(InvalidParameterError, match="'method' parameter") as info:
+        DimensionalityReducer("tsne").fit(X)
+    assert isinstance(info.value, ValueError)
+    for method in METHODS:
+        assert method in str(info.value)
+
+
+@pytest.mark.parametrize("method", ["spectral_embedding", "spectral"])
+def test_spectral_embedding_is_refused_with_the_reason(data, method):
+    X, y, _ = data
+    with pytest.raises(ValueError, match="no out-of-sample transform.*pipeline"):
+        DimensionalityReducer(method).fit(X, y)
+    with pytest.raises(ValueError, match="no out-of-sample transform"):
+        DimensionalityReducer(candidate_methods=["pca", method]).fit(X, y)
+
+
+def test_auto_without_y_is_refused(data):
+    X, _, _ = data
+    with pytest.raises(ValueError, match="method='auto'.*needs the class labels"):
+        DimensionalityReducer().fit(X)
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"candidate_methods": ["pca", "umap"]}, "candidate_methods contains 'umap'"),
+        ({"candidate_methods": []}, "candidate_methods must not be empty"),
+        (
+            {"candidate_components": (0.5, 1.5)},
+            r"candidate_components must be in \(0, 1\]",
+        ),
+        ({"candidate_components": (20,)}, "candidate_components=20 is larger"),
+        ({"candidate_components": ()}, "candidate_components must not be empty"),
+    ],
+)
+def test_bad_candidates_are_refused(data, params, message):
+    X, y, _ = data
+    with pytest.raises(ValueError, match=message):
+        DimensionalityReducer(**params).fit(X, y)
+
+
+@pytest.mark.parametrize(("value", "message"), [(np.nan, "NaN"), (np.inf, "infinity")])
+def test_non_finite_input_is_refused(data, value, message):
+    X, _, X_new = data
+    bad = X.copy()
+    bad[3, 2] = value
+    with pytest.raises(ValueError, match=message):
+        DimensionalityReducer("pca", n_components=2).fit(bad)
+    reducer = DimensionalityReducer("pca", n_components=2).fit(X)
+    bad_new = X_new.copy()
+    bad_new[0, 0] = value
+    with pytest.raises(ValueError, match=message):
+        reducer.transform(bad_new)
+
+
+def test_wrong_number_of_features_at_transform(data):
+    X, _, X_new = data
+    reducer = DimensionalityReducer("pca", n_components=2).fit(X)
+    with pytest.raises(ValueError, match="features"):
+        reducer.transform(X_new[:, :5])
+
+
+# -- in a pipeline ------------------------------------------------------------
+
+
+def test_grid_search_over_method_and_n_components(data):
+    X, y, _ = data
+    pipeline = Pipeline(
+        [
+            ("dr", DimensionalityReducer("pca", random_state=0)),
+            ("clf", LogisticRegression(max_iter=300)),
+        ]
+    )
+    grid = {
+        "dr__method": ["pca", "sparse_random_projection", "binary_random_projection"],
+        "dr__n_components": [0.3, 6],
+    }
+    search = GridSearchCV(pipeline, grid, cv=3).fit(X, y)
+    assert len(search.cv_results_["params"]) == 6
+    assert np.all(np.isfinite(search.cv_results_["mean_test_score"]))
+    best = search.best_estimator_.named_steps["dr"]
+    assert best.method_ == search.best_params_["dr__method"]
+    assert best.n_components_ in (3, 6)
+    assert (
+        search.best_estimator_.named_steps["clf"].n_features_in_ == best.n_components_
+    )
+    assert search.best_score_ > 0.6
+
+
+# -- scikit-learn's estimator checks ------------------------------------------
+
+
+@parametrize_with_checks(
+    [
+        DimensionalityReducer("pca", n_components=1, random_state=0),
+        DimensionalityReducer(
+            "sparse_random_projection", n_components=1, random_state=0
+        ),
+        DimensionalityReducer(
+            "binary_random_projection", n_components=1, random_state=0
+        ),
+    ]
+)
+def test_sklearn_compatible(estimator, check):
+    check(estimator)
+
+
+# parametrize_with_checks does not yield the feature-name and set_output checks.
+# They fit on a DataFrame and transform an array on purpose, hence the warnings.
+@pytest.mark.filterwarnings("ignore:X (has|does not have valid) feature names")
+@pytest.mark.parametrize(
+    "check",
+    [
+        check_transformer_get_feature_names_out,
+        check_transformer_get_feature_names_out_pandas,
+        check_set_output_transform,
+        check_set_output_transform_pandas,
+        check_global_output_transform_pandas,
+    ],
+)
+@pytest.mark.parametrize("method", ["pca", "binary_random_projection"])
+def test_feature_names_and_set_output_checks(method, check):
+    pytest.importorskip("pandas")
+    check("DimensionalityReducer", DimensionalityReducer(method, random_state=0))
