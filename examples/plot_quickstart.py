@@ -29,10 +29,13 @@ mlp = make_pipeline(StandardScaler(), MLPClassifier(random_state=0))
 scann.fit(X_train, y_train)
 mlp.fit(X_train, y_train)
 
-print(f"SCANN accuracy {scann.score(X_test, y_test):.3f}, "
-      f"{scann[-1].n_connections_} connections")
-print(f"MLP   accuracy {mlp.score(X_test, y_test):.3f}, "
-      f"{64 * 100 + 100 * 10} connections")
+print(
+    f"SCANN accuracy {scann.score(X_test, y_test):.3f}, "
+    f"{scann[-1].n_connections_} connections"
+)
+print(
+    f"MLP   accuracy {mlp.score(X_test, y_test):.3f}, {64 * 100 + 100 * 10} connections"
+)
 
 # %%
 # The synthesis history

@@ -19,7 +19,12 @@ from sklearn.base import (
 from sklearn.decomposition import PCA, FactorAnalysis, FastICA, KernelPCA
 from sklearn.linear_model import LogisticRegression
 from sklearn.manifold import Isomap
-from sklearn.model_selection import StratifiedKFold, check_cv, cross_val_score
+from sklearn.model_selection import (
+    StratifiedKFold,
+    check_cv,
+    cross_val_score,
+    train_test_split,
+)
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import MinMaxScaler
 from sklearn.random_projection import (
@@ -52,6 +57,8 @@ METHODS = (
 # Methods whose reduction is an eigen-decomposition over the training samples,
 # so they cannot return more components than there are samples.
 _SAMPLE_BOUNDED = frozenset({"pca", "kernel_pca", "isomap"})
+# Methods whose fit needs all pairwise kernel values or geodesic distances.
+_QUADRATIC = frozenset({"kernel_pca", "isomap"})
 
 _ISOMAP_GRAPH_WARNING = "The number of connected components of the neighbors graph"
 
@@ -141,8 +148,10 @@ def _make_reducer(method: str, n_components: int, seed: int):
             random_state=seed,
         )
     if method == "isomap":
-        # Dense eigensolver: ARPACK's start vector would not be seeded.
-        return Isomap(n_components=n_components, eigen_solver="dense")
+        # Dense eigensolver: ARPACK's start vector would not be seeded. Ten
+        # neighbours: with scikit-learn's five the graph of a small dataset
+        # often falls apart, and completing it is slow.
+        return Isomap(n_components=n_components, n_neighbors=10, eigen_solver="dense")
     if method == "gaussian_random_projection":
         return GaussianRandomProjection(n_components=n_components, random_state=seed)
     if method == "sparse_random_projection":
@@ -238,6 +247,14 @@ class DimensionalityReducer(TransformerMixin, BaseEstimator):
     n_jobs : int, default=None
         Parallel jobs over the folds of each candidate's cross-validation.
         None means 1 unless in a :obj:`joblib.parallel_backend` context.
+    max_samples : int or None, default=2000
+        Bounds the work that grows faster than linearly with the number of
+        samples. ``"auto"`` scores its candidates on a stratified subsample
+        of at most this many rows, and ``"kernel_pca"`` and ``"isomap"``
+        (whose fit needs all pairwise kernel values or geodesic distances,
+        quadratic memory and cubic time) learn their embedding from a random
+        subsample of this size; both still transform any number of rows.
+        The min-max scaler always sees all rows. None uses every row.
     random_state : int, RandomState instance or None, default=None
         Seeds every random method (kernel PCA's and factor analysis' solvers,
         ICA's start, the random projections) and the folds of
@@ -348,6 +365,7 @@ class DimensionalityReducer(TransformerMixin, BaseEstimator):
         "estimator": [HasMethods(["fit", "predict"]), None],
         "cv": ["cv_object"],
         "n_jobs": [Integral, None],
+        "max_samples": [Interval(Integral, 1, None, closed="left"), None],
         "random_state": ["random_state"],
     }
 
@@ -362,6 +380,7 @@ class DimensionalityReducer(TransformerMixin, BaseEstimator):
         estimator=None,
         cv=3,
         n_jobs=None,
+        max_samples=2000,
         random_state=None,
     ):
         self.method = method
@@ -372,6 +391,7 @@ class DimensionalityReducer(TransformerMixin, BaseEstimator):
         self.estimator = estimator
         self.cv = cv
         self.n_jobs = n_jobs
+        self.max_samples = max_samples
         self.random_state = random_state
 
     # -- helpers --------------------------------------------------------------
@@ -422,6 +442,14 @@ class DimensionalityReducer(TransformerMixin, BaseEstimator):
             cv = StratifiedKFold(n_splits=self.cv, shuffle=True, random_state=seed)
         else:
             cv = check_cv(self.cv, y, classifier=True)
+        if self.max_samples is not None and X.shape[0] > self.max_samples:
+            keep, _ = train_test_split(
+                np.arange(X.shape[0]),
+                train_size=self.max_samples,
+                stratify=y,
+                random_state=seed,
+            )
+            X, y = X[np.sort(keep)], y[np.sort(keep)]
         folds = list(cv.split(X, y))
         scores = {}
         # Small matrices: threaded BLAS buys nothing here, and on a busy machine
@@ -493,9 +521,25 @@ class DimensionalityReducer(TransformerMixin, BaseEstimator):
                 f"samples ({X.shape[0]}); method={method!r} cannot return more "
                 "components than it has samples."
             )
-        pipeline = self._pipeline(method, n_components, seed).fit(X)
-        self.scaler_ = pipeline.named_steps["scale"] if self.scale else None
-        self.reducer_ = pipeline.named_steps["reduce"]
+        # Internal steps exchange arrays whatever the global output config says.
+        scaler = MinMaxScaler().set_output(transform="default")
+        self.scaler_ = scaler.fit(X) if self.scale else None
+        X_scaled = X if self.scaler_ is None else self.scaler_.transform(X)
+        rows = np.arange(X.shape[0])
+        if (
+            method in _QUADRATIC
+            and self.max_samples is not None
+            and X.shape[0] > self.max_samples
+        ):
+            rows = np.sort(
+                np.random.default_rng(seed).choice(
+                    X.shape[0], size=self.max_samples, replace=False
+                )
+            )
+        reducer = _make_reducer(method, n_components, seed)
+        if hasattr(reducer, "set_output"):
+            reducer.set_output(transform="default")
+        self.reducer_ = reducer.fit(X_scaled[rows])
         self.method_ = method
         self.n_components_ = n_components
         self.compression_ratio_ = X.shape[1] / n_components

@@ -25,40 +25,56 @@ def _starting_hidden(model):
 @pytest.mark.parametrize("scheme", ["A", "B", "C"])
 def test_reducer_shrinks_start_by_the_compression_ratio(scheme, digits, fast):
     X, y = digits
-    alone = SCANNClassifier(scheme, hidden_layer_sizes=(1.0, 0.5), random_state=0,
-                            **fast).fit(X, y)
-    pipe = Pipeline([
-        ("dr", DimensionalityReducer("pca", n_components=16, random_state=0)),
-        ("scann", SCANNClassifier(scheme, hidden_layer_sizes=(1.0, 0.5),
-                                  random_state=0, **fast)),
-    ]).fit(X, y)
+    alone = SCANNClassifier(
+        scheme, hidden_layer_sizes=(1.0, 0.5), random_state=0, **fast
+    ).fit(X, y)
+    pipe = Pipeline(
+        [
+            ("dr", DimensionalityReducer("pca", n_components=16, random_state=0)),
+            (
+                "scann",
+                SCANNClassifier(
+                    scheme, hidden_layer_sizes=(1.0, 0.5), random_state=0, **fast
+                ),
+            ),
+        ]
+    ).fit(X, y)
     ratio = pipe["dr"].compression_ratio_
     assert ratio == 64 / 16
     assert _starting_hidden(alone) == (64, 32)
     assert _starting_hidden(pipe["scann"]) == (16, 8)
-    assert [a / b for a, b in zip(_starting_hidden(alone),
-                                  _starting_hidden(pipe["scann"]), strict=True)] == [
-        ratio, ratio
-    ]
+    assert [
+        a / b
+        for a, b in zip(
+            _starting_hidden(alone), _starting_hidden(pipe["scann"]), strict=True
+        )
+    ] == [ratio, ratio]
     assert pipe["scann"].baseline_connections_ == 16 * 16 + 16 * 8 + 8 * 10
 
 
 def test_scikit_learn_pca_shrinks_start_by_d_over_k(digits, fast):
     X, y = digits
     k = 8
-    pipe = Pipeline([
-        ("scale", StandardScaler()),
-        ("pca", PCA(n_components=k)),
-        ("scann", SCANNClassifier(random_state=0, **fast)),
-    ]).fit(X, y)
+    pipe = Pipeline(
+        [
+            ("scale", StandardScaler()),
+            ("pca", PCA(n_components=k)),
+            ("scann", SCANNClassifier(random_state=0, **fast)),
+        ]
+    ).fit(X, y)
     alone = SCANNClassifier(random_state=0, **fast).fit(X, y)
     assert _starting_hidden(alone)[0] / _starting_hidden(pipe["scann"])[0] == 64 / k
 
 
 def test_make_dr_scann_builds_the_pipeline(digits, fast):
     X, y = digits
-    model = make_dr_scann("gaussian_random_projection", n_components=0.25,
-                          scheme="C", random_state=0, **fast)
+    model = make_dr_scann(
+        "gaussian_random_projection",
+        n_components=0.25,
+        scheme="C",
+        random_state=0,
+        **fast,
+    )
     assert [name for name, _ in model.steps] == ["dr", "scann"]
     assert model["scann"].scheme == "C"
     model.fit(X, y)

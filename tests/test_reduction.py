@@ -404,3 +404,36 @@ def test_sklearn_compatible(estimator, check):
 def test_feature_names_and_set_output_checks(method, check):
     pytest.importorskip("pandas")
     check("DimensionalityReducer", DimensionalityReducer(method, random_state=0))
+
+
+def test_max_samples_bounds_quadratic_methods_and_selection():
+    from sklearn.datasets import load_digits
+
+    X, y = load_digits(return_X_y=True)
+    X, y = X[:600], y[:600]
+    iso = DimensionalityReducer("isomap", n_components=4, max_samples=200).fit(X)
+    assert iso.reducer_.embedding_.shape[0] == 200
+    assert iso.transform(X).shape == (600, 4)
+    kpca = DimensionalityReducer("kernel_pca", n_components=4, max_samples=150).fit(X)
+    assert kpca.reducer_.X_fit_.shape[0] == 150
+    pca = DimensionalityReducer("pca", n_components=4, max_samples=150).fit(X)
+    assert pca.reducer_.n_samples_ == 600  # linear methods use every row
+    every = DimensionalityReducer("isomap", n_components=4, max_samples=None).fit(X)
+    assert every.reducer_.embedding_.shape[0] == 600
+
+    seen = []
+
+    class Spy(LogisticRegression):
+        def fit(self, X, y):
+            seen.append(X.shape[0])
+            return super().fit(X, y)
+
+    DimensionalityReducer(
+        candidate_methods=["pca"],
+        candidate_components=[0.25],
+        estimator=Spy(max_iter=200),
+        cv=2,
+        max_samples=100,
+        random_state=0,
+    ).fit(X, y)
+    assert seen and max(seen) <= 100  # 2-fold CV on a 100-row subsample
