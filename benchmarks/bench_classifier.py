@@ -1,4 +1,4 @@
-"""Benchmark: SCANN schemes against MLPClassifier, gradient boosting and pruning alone.
+"""Benchmark: SCANN schemes and DR+SCANN against an MLP, boosting and pruning alone.
 
 Prints one Markdown table (and writes it with the raw numbers as JSON under
 ``benchmarks/results/``). Every model sees the same stratified split; the
@@ -35,7 +35,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 import sklearn_scann
-from sklearn_scann import SCANNClassifier
+from sklearn_scann import SCANNClassifier, make_dr_scann
 from sklearn_scann._cost import dense_connections
 
 
@@ -166,6 +166,23 @@ def run(datasets, seed):
         best_row = max(scheme_rows, key=lambda r: (r["accuracy"], -r["connections"]))
         best = schemes[best_row["model"][-1]]
         best_row["best"] = True
+
+        dr_scann = make_dr_scann("auto", scheme="B", random_state=seed)
+        seconds = timed_fit(dr_scann, X_train, y_train)
+        reducer, clf = dr_scann["dr"], dr_scann["scann"]
+        rows.append(
+            {
+                "dataset": name,
+                "model": f"DR+SCANN B ({reducer.method_}, {reducer.n_components_})",
+                "accuracy": dr_scann.score(X_test, y_test),
+                "connections": clf.n_connections_,
+                "seconds": seconds,
+                "compression_ratio": clf.compression_ratio_,
+                "hidden": list(clf.topology_.hidden_layer_sizes),
+                "dr_method": reducer.method_,
+                "dr_components": int(reducer.n_components_),
+            }
+        )
 
         pruned, seconds = pruning_alone(best, X_train, y_train, seed)
         clf = pruned[-1]

@@ -28,6 +28,10 @@ from ._training import BatchDataset, Trainer
 __all__ = ["SCANNClassifier"]
 
 
+# Optimizer steps the starting network gets at least when initial_epochs=None.
+_MIN_INITIAL_STEPS = 200
+
+
 def _default(value, scheme_default):
     """The user's value, or the scheme's default where the user gave None."""
     return scheme_default if value is None else value
@@ -88,7 +92,9 @@ class SCANNClassifier(ClassifierMixin, BaseEstimator):
         Training epochs after every structural step.
     initial_epochs : int, default=None
         Training epochs of the starting network; None means
-        ``2 * epochs_per_step``.
+        ``2 * epochs_per_step``, raised where needed to at least 200
+        optimizer steps (on a small dataset an epoch is a single step, and
+        an under-trained start spoils every later step).
     solver : {"adam", "sgd"}, default="adam"
         Optimizer. ``"sgd"`` uses Nesterov momentum.
     learning_rate : float, default=1e-2
@@ -156,7 +162,7 @@ class SCANNClassifier(ClassifierMixin, BaseEstimator):
         ``baseline_connections_ / n_connections_``.
     history_ : list of dict
         One record per synthesis step: ``step``, ``round``, ``operation``,
-        ``n_connections``, ``hidden_layer_sizes``, ``train_loss``,
+        ``epochs`` (trained after the operation), ``n_connections``, ``hidden_layer_sizes``, ``train_loss``,
         ``validation_score``, ``seconds``.
     best_step_ : int
         Index into ``history_`` of the selected checkpoint.
@@ -384,11 +390,12 @@ class SCANNClassifier(ClassifierMixin, BaseEstimator):
                 return float(np.mean(predicted == y_valid))
             return float(np.average(predicted == y_valid, weights=w_valid))
 
-        initial_epochs = (
-            2 * self.epochs_per_step
-            if self.initial_epochs is None
-            else self.initial_epochs
-        )
+        initial_epochs = self.initial_epochs
+        if initial_epochs is None:
+            batches_per_epoch = -(-train.size // batch_size)
+            initial_epochs = max(
+                2 * self.epochs_per_step, -(-_MIN_INITIAL_STEPS // batches_per_epoch)
+            )
         history, checkpoints = synthesize(
             scheme,
             trainer,

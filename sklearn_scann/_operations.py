@@ -75,18 +75,29 @@ def prune_connections(topology: Topology, weights, biases, ratio: float):
     layer are removed. Weight magnitudes differ between layers (they scale
     with fan-in), so one global threshold could strip a whole layer of its
     inputs while leaving another untouched. Ties go to the earlier
-    connection in row-major order. Dead neurons are removed afterwards.
+    connection in row-major order. An output neuron always keeps its
+    strongest input, so pruning never cuts the output off from the inputs
+    (a network left with no connection could only predict a constant).
+    Dead neurons are removed afterwards.
     """
     weights = np.asarray(weights, dtype=float)
     src, dst = topology.edges()
     target_layer = topology.layer_of[dst]
+    output_layer = topology.n_layers - 1
     remove = np.zeros(src.size, dtype=bool)
     for layer in range(1, topology.n_layers):
         entering = np.flatnonzero(target_layer == layer)
         k = _count(ratio, entering.size)
-        if k:
-            order = np.argsort(np.abs(weights[entering]), kind="stable")
-            remove[entering[order[:k]]] = True
+        if not k:
+            continue
+        order = entering[np.argsort(np.abs(weights[entering]), kind="stable")]
+        if layer == output_layer:
+            # The strongest input of each output neuron is the last in ``order``.
+            strongest = np.zeros(src.size, dtype=bool)
+            _, last = np.unique(dst[order[::-1]], return_index=True)
+            strongest[order[::-1][last]] = True
+            order = order[~strongest[order]]
+        remove[order[:k]] = True
     new = topology.with_edges(src[~remove], dst[~remove])
     new_weights = weights[~remove]
     return remove_dead_neurons(new, new_weights, biases)

@@ -138,7 +138,7 @@ def synthesize(
     """
     history, checkpoints = [], []
 
-    def record(step, round_, operation, loss, started):
+    def record(step, round_, operation, epochs, loss, started):
         score = evaluate()
         w, b = trainer.parameters()
         checkpoints.append(Checkpoint(topology, w, b))
@@ -146,6 +146,7 @@ def synthesize(
             "step": step,
             "round": round_,
             "operation": operation,
+            "epochs": epochs,
             "n_connections": topology.n_connections,
             "hidden_layer_sizes": topology.hidden_layer_sizes,
             "train_loss": loss,
@@ -165,7 +166,7 @@ def synthesize(
     started = time.perf_counter()
     trainer.set_parameters(topology, weights, biases)
     loss = trainer.train(initial_epochs)
-    record(0, 0, "initial", loss, started)
+    record(0, 0, "initial", initial_epochs, loss, started)
 
     step = 0
     for round_ in range(1, n_rounds + 1):
@@ -203,7 +204,7 @@ def synthesize(
                 )
             trainer.set_parameters(topology, weights, biases)
             loss = trainer.train(epochs_per_step)
-            record(step, round_, operation, loss, started)
+            record(step, round_, operation, epochs_per_step, loss, started)
     return history, checkpoints
 
 

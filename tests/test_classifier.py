@@ -285,3 +285,16 @@ def test_cuda_requested_without_cuda(blobs, fast):
     X, y = blobs
     with pytest.raises(ValueError, match="CUDA is not available"):
         SCANNClassifier(device="cuda", **fast).fit(X, y)
+
+
+def test_small_data_start_gets_at_least_200_steps(blobs):
+    X, y = blobs  # 240 training rows in batches of 200: 2 steps an epoch
+    clf = SCANNClassifier(
+        n_rounds=1, epochs_per_step=1, validation_fraction=0.0, random_state=0
+    ).fit(X, y)
+    assert clf.history_[0]["epochs"] == 100
+    assert [h["epochs"] for h in clf.history_[1:]] == [1, 1]
+    explicit = SCANNClassifier(
+        n_rounds=0, epochs_per_step=1, initial_epochs=3, random_state=0
+    ).fit(X, y)
+    assert explicit.history_[0]["epochs"] == 3

@@ -131,3 +131,13 @@ def test_grow_neurons_child_differs_from_parent_only_by_noise(rng):
     assert np.abs(diff).max() > 0  # the noise is there...
     # ...and small: 4 inputs of |x| <~ 3 plus a bias, noise 1e-3 each
     assert np.abs(diff).max() < 50 * noise
+
+
+def test_prune_keeps_the_strongest_input_of_every_output(rng):
+    top = Topology.from_edges([3, 2], [0, 1, 2, 0, 1], [3, 3, 3, 4, 4])
+    # in row-major edge order: (0,3) (0,4) (1,3) (1,4) (2,3)
+    weights = np.array([0.5, 0.2, -3.0, 0.05, 0.1])
+    new, new_w, _ = prune_connections(top, weights, np.zeros(5), 0.99)
+    # 5 of 5 would go; each output keeps its largest |w| instead
+    assert set(zip(*new.edges(), strict=True)) == {(1, 3), (0, 4)}
+    assert sorted(new_w.tolist()) == [-3.0, 0.2]
