@@ -162,8 +162,9 @@ class SCANNClassifier(ClassifierMixin, BaseEstimator):
         ``baseline_connections_ / n_connections_``.
     history_ : list of dict
         One record per synthesis step: ``step``, ``round``, ``operation``,
-        ``epochs`` (trained after the operation), ``n_connections``, ``hidden_layer_sizes``, ``train_loss``,
-        ``validation_score``, ``seconds``.
+        ``epochs`` (trained after the operation), ``n_connections``,
+        ``hidden_layer_sizes``, ``train_loss``, ``validation_score``,
+        ``seconds``.
     best_step_ : int
         Index into ``history_`` of the selected checkpoint.
 
