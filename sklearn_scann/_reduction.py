@@ -17,6 +17,7 @@ from sklearn.base import (
     clone,
 )
 from sklearn.decomposition import PCA, FactorAnalysis, FastICA, KernelPCA
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.manifold import Isomap
 from sklearn.model_selection import (
@@ -459,6 +460,10 @@ class DimensionalityReducer(TransformerMixin, BaseEstimator):
             # per fold of every candidate would only be noise here.
             warnings.filterwarnings("ignore", message=_ISOMAP_GRAPH_WARNING)
             warnings.filterwarnings("ignore", category=SparseEfficiencyWarning)
+            # A candidate that did not converge (FastICA on some folds) is
+            # judged by its score like any other; the warning is shown only
+            # when the chosen method is fitted.
+            warnings.filterwarnings("ignore", category=ConvergenceWarning)
             for method in methods:
                 for n_components in sizes:
                     pipeline = self._pipeline(method, n_components, seed, estimator)
