@@ -10,7 +10,7 @@ from torch import nn
 
 from ._topology import Topology
 
-__all__ = ["MaskedNetwork", "build_network", "read_parameters"]
+__all__ = ["MaskedNetwork", "build_network", "gather_edge_values", "read_parameters"]
 
 
 def _layer_columns(topology: Topology, target: int) -> np.ndarray:

@@ -147,7 +147,6 @@ class Trainer:
             iterator_train=ShuffledBatches,
             iterator_train__shuffle=True,
             iterator_train__generator=generator,
-            iterator_valid=ShuffledBatches,
             train_split=None,
             callbacks="disable",
             device=device,
