@@ -110,17 +110,19 @@ def load(path):
     path = Path(path)
     try:
         with np.load(path, allow_pickle=False) as archive:
-            missing = [k for k in (*_ARRAY_KEYS, "metadata") if k not in archive]
-            if missing:
-                raise ValueError(f"model file {path} lacks {', '.join(missing)}")
-            arrays = {k: archive[k] for k in _ARRAY_KEYS}
-            raw = archive["metadata"]
-    except (zipfile.BadZipFile, EOFError, OSError, KeyError) as exc:
-        raise ValueError(f"{path} is not a readable sklearn-scann model file: {exc}")
-    except ValueError as exc:
-        if "lacks" in str(exc):
-            raise
-        raise ValueError(f"{path} is not a readable sklearn-scann model file: {exc}")
+            contents = {key: archive[key] for key in archive.files}
+    except FileNotFoundError:
+        raise
+    except (zipfile.BadZipFile, EOFError, OSError, KeyError, ValueError) as exc:
+        # ValueError: an object array, which only pickle could read.
+        raise ValueError(
+            f"{path} is not a readable sklearn-scann model file: {exc}"
+        ) from None
+    missing = [k for k in (*_ARRAY_KEYS, "metadata") if k not in contents]
+    if missing:
+        raise ValueError(f"model file {path} lacks {', '.join(missing)}")
+    arrays = {k: contents[k] for k in _ARRAY_KEYS}
+    raw = contents["metadata"]
     try:
         metadata = json.loads(raw.astype(np.uint8).tobytes().decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:

@@ -286,3 +286,15 @@ def test_every_block_kernel_matches_torch(rng):
     np.testing.assert_array_equal(
         copy.decision_function(X), compact.decision_function(X)
     )
+
+
+def test_missing_file_and_missing_arrays(models, tmp_path):
+    with pytest.raises(FileNotFoundError):
+        load(tmp_path / "absent.npz")
+    path = models["B"].save(tmp_path / "m.npz")
+
+    def drop_biases(arrays):
+        del arrays["biases"]
+
+    with pytest.raises(ValueError, match="lacks biases"):
+        load(_rewrite(path, tmp_path / "b.npz", drop_biases))
