@@ -472,8 +472,7 @@ class SCANNClassifier(ClassifierMixin, BaseEstimator):
         check_is_fitted(self)
         cost = inference_cost(self.topology_, self.cost_model)
         sizes = self.topology_.layer_sizes
-        names = ["input"] + [f"hidden {i}" for i in range(1, len(sizes) - 1)]
-        names.append("output")
+        names = self.topology_.layer_names()
         lines = [
             f"SCANNClassifier (scheme {self.scheme}), step {self.best_step_} of "
             f"{len(self.history_) - 1}",

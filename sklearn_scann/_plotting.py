@@ -160,8 +160,7 @@ def plot_topology(model, ax=None, max_neurons_per_layer=64):
             )
         )
     ax.scatter(layer, position, s=12, color="black", zorder=3)
-    names = ["input"] + [f"hidden {i}" for i in range(1, top.n_layers - 1)]
-    names.append("output")
+    names = top.layer_names()
     ax.set_xticks(range(top.n_layers))
     ax.set_xticklabels(
         [f"{n}\n{s}" for n, s in zip(names, top.layer_sizes, strict=True)]

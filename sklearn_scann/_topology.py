@@ -238,15 +238,10 @@ class Topology:
         hidden = (self.layer_of > 0) & (self.layer_of < self.n_layers - 1)
         return np.flatnonzero(hidden & ((self.fan_in() == 0) | (self.fan_out() == 0)))
 
-    def block(self, source: int, target: int) -> sp.csr_array:
-        """Connections from layer ``source`` to layer ``target`` as a matrix.
-
-        Rows are the target layer's neurons, columns the source layer's.
-        """
-        o = self.offsets
-        return sp.csr_array(
-            self.adjacency[o[source] : o[source + 1], o[target] : o[target + 1]].T
-        )
+    def layer_names(self) -> list[str]:
+        """Display names of the layers: ``input``, ``hidden 1``, ..., ``output``."""
+        hidden = [f"hidden {i}" for i in range(1, self.n_layers - 1)]
+        return ["input", *hidden, "output"]
 
     # -- structural changes (each returns a new Topology) -------------------
 

@@ -103,3 +103,12 @@ def test_dead_neuron_constant_is_folded_into_biases():
     assert new.layer_sizes == (1, 1, 1)
     # output bias absorbs relu(0.5) * 2.0
     assert new_b[-1] == pytest.approx(-0.2 + 1.0)
+
+
+def test_layer_names():
+    assert Topology.dense([3, 2, 2, 1]).layer_names() == [
+        "input",
+        "hidden 1",
+        "hidden 2",
+        "output",
+    ]
