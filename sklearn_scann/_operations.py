@@ -27,6 +27,16 @@ def _count(ratio: float, n: int) -> int:
     return int(np.floor(ratio * n + 0.5))
 
 
+def _per_target_layer(topology: Topology, dst, ratio: float):
+    """Per non-input layer: the items (by ``dst``) entering it and how many to take."""
+    target_layer = topology.layer_of[dst]
+    for layer in range(1, topology.n_layers):
+        entering = np.flatnonzero(target_layer == layer)
+        k = _count(ratio, entering.size)
+        if k:
+            yield layer, entering, k
+
+
 def _edge_positions(topology: Topology, src, dst) -> np.ndarray:
     """Positions of existing connections ``src -> dst`` in ``topology.edges()``."""
     keys = np.asarray(src, np.int64) * topology.n_neurons + np.asarray(dst, np.int64)
@@ -82,14 +92,9 @@ def prune_connections(topology: Topology, weights, biases, ratio: float):
     """
     weights = np.asarray(weights, dtype=float)
     src, dst = topology.edges()
-    target_layer = topology.layer_of[dst]
     output_layer = topology.n_layers - 1
     remove = np.zeros(src.size, dtype=bool)
-    for layer in range(1, topology.n_layers):
-        entering = np.flatnonzero(target_layer == layer)
-        k = _count(ratio, entering.size)
-        if not k:
-            continue
+    for layer, entering, k in _per_target_layer(topology, dst, ratio):
         order = entering[np.argsort(np.abs(weights[entering]), kind="stable")]
         if layer == output_layer:
             # The strongest input of each output neuron is the last in ``order``.
@@ -129,14 +134,10 @@ def grow_connections(
     scores = np.abs(np.asarray(scores, dtype=float))
     if not (candidate_src.shape == candidate_dst.shape == scores.shape):
         raise ValueError("candidate_src, candidate_dst and scores must align")
-    target_layer = topology.layer_of[candidate_dst]
     chosen = []
-    for layer in range(1, topology.n_layers):
-        entering = np.flatnonzero(target_layer == layer)
-        k = _count(ratio, entering.size)
-        if k:
-            order = np.argsort(-scores[entering], kind="stable")
-            chosen.append(entering[order[:k]])
+    for _, entering, k in _per_target_layer(topology, candidate_dst, ratio):
+        order = np.argsort(-scores[entering], kind="stable")
+        chosen.append(entering[order[:k]])
     if not chosen:
         return topology, np.asarray(weights, dtype=float), np.array(biases, float)
     chosen = np.concatenate(chosen)
