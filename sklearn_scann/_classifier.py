@@ -458,9 +458,6 @@ class SCANNClassifier(ClassifierMixin, BaseEstimator):
         self.baseline_connections_ = baseline_connections
         self.compression_ratio_ = baseline_connections / max(self.n_connections_, 1)
 
-    def _check_fitted(self):
-        check_is_fitted(self)
-
     def summary(self) -> str:
         """A table of the fitted network: layers, blocks, skips, totals, ratios.
 
@@ -470,7 +467,9 @@ class SCANNClassifier(ClassifierMixin, BaseEstimator):
             The table, also printed.
         """
         check_is_fitted(self)
-        cost = inference_cost(self.topology_, self.cost_model)
+        # Totals come from the fitted attributes; only the per-block counts
+        # are not kept after fit.
+        blocks = inference_cost(self.topology_)["blocks"]
         sizes = self.topology_.layer_sizes
         names = self.topology_.layer_names()
         lines = [
@@ -481,7 +480,7 @@ class SCANNClassifier(ClassifierMixin, BaseEstimator):
             "",
             f"{'block':<24s} {'connections':>11s} {'skip':>5s}",
         ]
-        for source, target, count in cost["blocks"]:
+        for source, target, count in blocks:
             skip = "yes" if target - source > 1 else ""
             lines.append(
                 f"{names[source] + ' -> ' + names[target]:<24s} "
@@ -489,12 +488,12 @@ class SCANNClassifier(ClassifierMixin, BaseEstimator):
             )
         lines += [
             "",
-            f"{'connections':<24s} {cost['n_connections']:>11,d}",
-            f"{'skip connections':<24s} {cost['n_skip_connections']:>11,d}",
-            f"{'parameters':<24s} {cost['n_parameters']:>11,d}",
-            f"{'multiply-accumulates':<24s} {cost['macs']:>11,d}",
+            f"{'connections':<24s} {self.n_connections_:>11,d}",
+            f"{'skip connections':<24s} {self.n_skip_connections_:>11,d}",
+            f"{'parameters':<24s} {self.n_parameters_:>11,d}",
+            f"{'multiply-accumulates':<24s} {self.macs_:>11,d}",
             f"{'model bytes':<24s} {self.model_bytes_:>11,d}",
-            f"{'energy per inference':<24s} {cost['energy_pj'] / 1e3:>11,.2f} nJ",
+            f"{'energy per inference':<24s} {self.energy_pj_ / 1e3:>11,.2f} nJ",
             f"{'dense baseline':<24s} {self.baseline_connections_:>11,d}",
             f"{'compression':<24s} {self.compression_ratio_:>10,.1f}x",
         ]

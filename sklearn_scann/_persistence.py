@@ -10,6 +10,7 @@ from numbers import Integral, Real
 from pathlib import Path
 
 import numpy as np
+from sklearn.utils.validation import check_is_fitted
 
 from ._compact import CompactNetwork
 
@@ -67,7 +68,7 @@ def save(model, path) -> Path:
     """
     from . import __version__
 
-    model._check_fitted()
+    check_is_fitted(model)
     path = Path(path)
     params = {k: _json_value(v) for k, v in model.get_params(deep=False).items()}
     metadata = {

@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import scipy.sparse as sp
 import torch
@@ -16,6 +18,7 @@ from ._topology import Topology
 __all__ = ["BatchDataset", "ShuffledBatches", "SCANNNet", "Trainer"]
 
 
+@functools.cache
 def _fused_adam_options() -> dict:
     """``fused=True`` where this torch supports it on the CPU (2.4 and later).
 
