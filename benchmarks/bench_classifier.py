@@ -79,7 +79,7 @@ def pruning_alone(best, X_train, y_train, seed, tries=3):
     start = SCANNClassifier(scheme, n_rounds=0, epochs_per_step=0, initial_epochs=0)
     start = make_pipeline(StandardScaler(), start).fit(X_train, y_train)[-1]
     keep = (target / start.n_connections_) ** (1.0 / rounds)
-    closest, seconds_total = None, 0.0
+    closest = None
     for _ in range(tries):
         model = make_pipeline(
             StandardScaler(),
@@ -94,7 +94,6 @@ def pruning_alone(best, X_train, y_train, seed, tries=3):
             ),
         )
         seconds = timed_fit(model, X_train, y_train)
-        seconds_total += seconds
         got = model[-1].n_connections_
         if closest is None or abs(got - target) < abs(
             closest[0][-1].n_connections_ - target
