@@ -23,6 +23,7 @@ from sklearn.utils.validation import (
 from ._compact import CompactNetwork
 from ._cost import CostModel, dense_connections, inference_cost
 from ._schemes import SCHEMES, initial_network, select_checkpoint, synthesize
+from ._sizes import resolve_size
 from ._training import BatchDataset, Trainer
 
 __all__ = ["SCANNClassifier"]
@@ -274,26 +275,9 @@ class SCANNClassifier(ClassifierMixin, BaseEstimator):
         sizes = self.hidden_layer_sizes
         if sizes is None:
             sizes = SCHEMES[self.scheme].hidden_layer_sizes
-        resolved = []
-        for size in sizes:
-            if isinstance(size, bool) or not isinstance(size, Integral | Real):
-                raise TypeError(
-                    f"hidden_layer_sizes entries must be int or float, got {size!r}"
-                )
-            if isinstance(size, Integral):
-                if size < 1:
-                    raise ValueError(
-                        f"hidden_layer_sizes entries must be >= 1, got {size}"
-                    )
-                resolved.append(int(size))
-            else:
-                if not np.isfinite(size) or size <= 0:
-                    raise ValueError(
-                        "float hidden_layer_sizes entries are multiples of "
-                        f"n_features_in_ and must be > 0, got {size}"
-                    )
-                resolved.append(max(1, int(round(size * n_features))))
-        return tuple(resolved)
+        return tuple(
+            resolve_size(size, n_features, "hidden_layer_sizes") for size in sizes
+        )
 
     def _split(self, y, seed):
         """Indices of the training part and the validation part."""

@@ -42,6 +42,8 @@ from sklearn.utils.validation import (
 )
 from threadpoolctl import threadpool_limits
 
+from ._sizes import resolve_size
+
 __all__ = ["DimensionalityReducer"]
 
 METHODS = (
@@ -162,28 +164,6 @@ def _make_reducer(method: str, n_components: int, seed: int):
     if method == "binary_random_projection":
         return _BinaryRandomProjection(n_components=n_components, random_state=seed)
     raise ValueError(f"unknown method {method!r}")  # pragma: no cover
-
-
-def _resolve_components(value, n_features: int, name: str) -> int:
-    """Number of kept features: an int as is, a float as a fraction."""
-    if isinstance(value, bool) or not isinstance(value, Integral | Real):
-        raise TypeError(f"{name} entries must be int or float, got {value!r}")
-    if isinstance(value, Integral):
-        if value < 1:
-            raise ValueError(f"{name} must be >= 1 when an int, got {value}")
-        if value > n_features:
-            raise ValueError(
-                f"{name}={value} is larger than the number of features "
-                f"({n_features}); use an int <= {n_features} or a float in "
-                "(0, 1] (a fraction of the features)."
-            )
-        return int(value)
-    if not 0 < value <= 1:
-        raise ValueError(
-            f"{name} must be in (0, 1] when a float (a fraction of the "
-            f"features), got {value}"
-        )
-    return max(1, int(round(value * n_features)))
 
 
 class DimensionalityReducer(TransformerMixin, BaseEstimator):
@@ -415,7 +395,9 @@ class DimensionalityReducer(TransformerMixin, BaseEstimator):
         if len(self.candidate_components) == 0:
             raise ValueError("candidate_components must not be empty")
         resolved = (
-            _resolve_components(value, n_features, "candidate_components")
+            resolve_size(
+                value, n_features, "candidate_components", at_most_features=True
+            )
             for value in self.candidate_components
         )
         return sorted(set(resolved))
@@ -516,8 +498,8 @@ class DimensionalityReducer(TransformerMixin, BaseEstimator):
         else:
             X = validate_data(self, X, dtype=[np.float64, np.float32])
             method = self.method
-            n_components = _resolve_components(
-                self.n_components, X.shape[1], "n_components"
+            n_components = resolve_size(
+                self.n_components, X.shape[1], "n_components", at_most_features=True
             )
             self.scores_ = {}
         if method in _SAMPLE_BOUNDED and n_components > X.shape[0]:
