@@ -14,14 +14,10 @@ Usage::
 # SPDX-License-Identifier: BSD-3-Clause
 
 import argparse
-import json
-import platform
 import time
-from pathlib import Path
 
 import numpy as np
-import sklearn
-import torch
+from _results import RESULTS, environment, write_results
 from sklearn.datasets import (
     load_breast_cancer,
     load_digits,
@@ -34,7 +30,6 @@ from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-import sklearn_scann
 from sklearn_scann import SCANNClassifier, make_dr_scann
 from sklearn_scann._cost import dense_connections
 
@@ -244,31 +239,19 @@ def main():
         help="comma-separated: digits, breast_cancer, wine, synthetic",
     )
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", default=str(Path(__file__).parent / "results"))
+    parser.add_argument("--out", default=str(RESULTS))
     args = parser.parse_args()
     datasets = args.datasets.split(",")
     rows = run(datasets, args.seed)
     table = markdown(rows)
     print("\nAll datasets:\n" + table)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    meta = {
-        "machine": platform.platform(),
-        "processor": platform.processor(),
-        "python": platform.python_version(),
-        "versions": {
-            "sklearn_scann": sklearn_scann.__version__,
-            "scikit-learn": sklearn.__version__,
-            "torch": torch.__version__,
-            "numpy": np.__version__,
-        },
-        "torch_threads": torch.get_num_threads(),
-        "seed": args.seed,
-    }
-    (out / "bench_classifier.json").write_text(
-        json.dumps({"meta": meta, "rows": rows}, indent=2, default=float)
+    write_results(
+        "bench_classifier",
+        meta=environment(args.seed),
+        rows=rows,
+        markdown=table,
+        out=args.out,
     )
-    (out / "bench_classifier.md").write_text(table + "\n")
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ as (rebuilt from the same weights, float32, ``torch.no_grad``) and
 ``MLPClassifier(hidden_layer_sizes=(100,)).predict_proba``: the median
 latency of a single-row call and the throughput on 10,000 rows, as ratios to
 the MLP. Then the bytes of each model as a pickle, as a safe ``.npz`` file
-and as exported C source.
+and as exported C source. Writes ``results/bench_inference.{json,md}``.
 
 Usage::
 
@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from _results import RESULTS, environment, write_results
 from sklearn.datasets import load_digits
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier
@@ -46,6 +47,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scheme", default="B", choices=["A", "B", "C"])
     parser.add_argument("--repeats", type=int, default=2000)
+    parser.add_argument("--out", default=str(RESULTS))
     args = parser.parse_args()
 
     X, y = load_digits(return_X_y=True)
@@ -81,23 +83,19 @@ def main():
         for k, f in paths.items()
     }
 
-    print(
-        f"SCANN scheme {args.scheme} on digits: {scann.n_connections_} connections, "
-        f"hidden {scann.topology_.hidden_layer_sizes}; MLP(100): 7,400 connections; "
-        f"torch threads {torch.get_num_threads()}\n"
-    )
     mlp_latency = latency["MLPClassifier"]
     mlp_throughput = throughput["MLPClassifier"]
-    print(
-        "| path | 1-row latency (us) | latency / MLP | rows/s on 10,000 | "
-        "throughput / MLP |"
-    )
-    print("|---|---:|---:|---:|---:|")
-    for name in paths:
-        print(
-            f"| {name} | {latency[name] * 1e6:.1f} | {latency[name] / mlp_latency:.2f} "
-            f"| {throughput[name]:,.0f} | {throughput[name] / mlp_throughput:.2f} |"
-        )
+    rows = [
+        {
+            "table": "speed",
+            "path": name,
+            "latency_us": latency[name] * 1e6,
+            "latency_over_mlp": latency[name] / mlp_latency,
+            "rows_per_second": throughput[name],
+            "throughput_over_mlp": throughput[name] / mlp_throughput,
+        }
+        for name in paths
+    ]
 
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
@@ -110,15 +108,57 @@ def main():
         "SCANN C source (.c + .h)": c_bytes,
         "MLPClassifier pickle": len(pickle.dumps(mlp)),
     }
-    print("\n| model file | bytes | / MLP pickle |\n|---|---:|---:|")
-    for name, size in sizes.items():
-        print(f"| {name} | {size:,d} | {size / sizes['MLPClassifier pickle']:.3f} |")
-    print(
-        f"\nSCANN weights as stored (CSR blocks + biases): {scann.model_bytes_:,d} "
-        "bytes; estimated energy per inference "
-        f"{scann.energy_pj_ / 1e3:.2f} nJ (45 nm cost model)"
-    )
+    rows += [
+        {
+            "table": "size",
+            "file": name,
+            "bytes": size,
+            "over_mlp_pickle": size / sizes["MLPClassifier pickle"],
+        }
+        for name, size in sizes.items()
+    ]
 
+    table = "\n".join(
+        [
+            f"SCANN scheme {args.scheme} on digits: {scann.n_connections_} "
+            f"connections, hidden {scann.topology_.hidden_layer_sizes}; "
+            f"MLP(100): 7,400 connections; torch threads {torch.get_num_threads()}",
+            "",
+            markdown(rows),
+            "",
+            f"SCANN weights as stored (CSR blocks + biases): {scann.model_bytes_:,d} "
+            "bytes; estimated energy per inference "
+            f"{scann.energy_pj_ / 1e3:.2f} nJ (45 nm cost model)",
+        ]
+    )
+    print(table)
+    meta = environment(0)
+    meta["scheme"] = args.scheme
+    meta["n_connections"] = int(scann.n_connections_)
+    write_results("bench_inference", meta=meta, rows=rows, markdown=table, out=args.out)
+
+
+def markdown(rows):
+    """The speed table and the file-size table."""
+    lines = [
+        "| path | 1-row latency (us) | latency / MLP | rows/s on 10,000 | "
+        "throughput / MLP |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        if r["table"] == "speed":
+            lines.append(
+                f"| {r['path']} | {r['latency_us']:.1f} | "
+                f"{r['latency_over_mlp']:.2f} | {r['rows_per_second']:,.0f} | "
+                f"{r['throughput_over_mlp']:.2f} |"
+            )
+    lines += ["", "| model file | bytes | / MLP pickle |", "|---|---:|---:|"]
+    for r in rows:
+        if r["table"] == "size":
+            lines.append(
+                f"| {r['file']} | {r['bytes']:,d} | {r['over_mlp_pickle']:.3f} |"
+            )
+    return "\n".join(lines)
 
 if __name__ == "__main__":
     main()

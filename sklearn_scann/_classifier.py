@@ -24,6 +24,7 @@ from ._compact import CompactNetwork
 from ._cost import CostModel, dense_connections, inference_cost
 from ._schemes import SCHEMES, initial_network, select_checkpoint, synthesize
 from ._sizes import resolve_size
+from ._threads import fit_threads
 from ._training import BatchDataset, Trainer
 
 __all__ = ["SCANNClassifier"]
@@ -79,11 +80,11 @@ class SCANNClassifier(ClassifierMixin, BaseEstimator):
         the scheme's default: 0.1 for A, 1.0 for B and C.
     grow_ratio : float in [0, 1), default=None
         Fraction of the dormant allowed connections activated at each
-        connection-growth step (per target layer, by largest |dL/dw|). None
+        connection-growth step (per target layer, by the largest ``|dL/dw|``). None
         uses the scheme's default: 0.1 for A, 0.05 for B and C.
     prune_ratio : float in [0, 1), default=None
         Fraction of the active connections removed at each pruning step (per
-        target layer, by smallest |w|). None uses the scheme's default: 0.3
+        target layer, by the smallest ``|w|``). None uses the scheme's default: 0.3
         for A, 0.5 for B and C.
     neuron_growth : int, default=1
         Neurons split per hidden layer at each neuron-growth step (scheme A).
@@ -135,7 +136,7 @@ class SCANNClassifier(ClassifierMixin, BaseEstimator):
         Class labels.
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during fit, when X had string column names.
     topology_ : Topology
         Structure of the selected network.
@@ -357,47 +358,49 @@ class SCANNClassifier(ClassifierMixin, BaseEstimator):
         batch_size = (
             min(200, train.size) if self.batch_size == "auto" else self.batch_size
         )
-        trainer = Trainer(
-            BatchDataset(X[train], y_encoded[train], sample_weight[train]),
-            solver=self.solver,
-            learning_rate=self.learning_rate,
-            momentum=self.momentum,
-            alpha=self.alpha,
-            batch_size=batch_size,
-            device=device,
-            seed=torch_seed,
-        )
         X_valid, y_valid, w_valid = X[valid], y_encoded[valid], sample_weight[valid]
-
-        def evaluate():
-            predicted = trainer.predict_logits(X_valid).argmax(axis=1)
-            if w_valid.sum() <= 0:
-                return float(np.mean(predicted == y_valid))
-            return float(np.average(predicted == y_valid, weights=w_valid))
-
         initial_epochs = self.initial_epochs
         if initial_epochs is None:
             batches_per_epoch = -(-train.size // batch_size)
             initial_epochs = max(
                 2 * self.epochs_per_step, -(-_MIN_INITIAL_STEPS // batches_per_epoch)
             )
-        history, checkpoints = synthesize(
-            scheme,
-            trainer,
-            topology,
-            weights,
-            biases,
-            evaluate=evaluate,
-            rng=rng,
-            n_rounds=self.n_rounds,
-            epochs_per_step=self.epochs_per_step,
-            initial_epochs=initial_epochs,
-            grow_ratio=_default(self.grow_ratio, scheme.grow_ratio),
-            prune_ratio=_default(self.prune_ratio, scheme.prune_ratio),
-            neuron_growth=self.neuron_growth,
-            noise_std=self.noise_std,
-            verbose=self.verbose,
-        )
+        with fit_threads() as threads:
+            trainer = Trainer(
+                BatchDataset(X[train], y_encoded[train], sample_weight[train]),
+                solver=self.solver,
+                learning_rate=self.learning_rate,
+                momentum=self.momentum,
+                alpha=self.alpha,
+                batch_size=batch_size,
+                device=device,
+                seed=torch_seed,
+                threads=threads,
+            )
+
+            def evaluate():
+                predicted = trainer.predict_logits(X_valid).argmax(axis=1)
+                if w_valid.sum() <= 0:
+                    return float(np.mean(predicted == y_valid))
+                return float(np.average(predicted == y_valid, weights=w_valid))
+
+            history, checkpoints = synthesize(
+                scheme,
+                trainer,
+                topology,
+                weights,
+                biases,
+                evaluate=evaluate,
+                rng=rng,
+                n_rounds=self.n_rounds,
+                epochs_per_step=self.epochs_per_step,
+                initial_epochs=initial_epochs,
+                grow_ratio=_default(self.grow_ratio, scheme.grow_ratio),
+                prune_ratio=_default(self.prune_ratio, scheme.prune_ratio),
+                neuron_growth=self.neuron_growth,
+                noise_std=self.noise_std,
+                verbose=self.verbose,
+            )
         best_step = select_checkpoint(history, self.selection, self.tolerance)
         chosen = checkpoints[best_step]
         self._set_fitted(

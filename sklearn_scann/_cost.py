@@ -35,11 +35,26 @@ class CostModel:
     Parameters
     ----------
     multiply_pj : float, default=3.7
+        Energy of one 32-bit floating-point multiply.
     add_pj : float, default=0.9
+        Energy of one 32-bit floating-point add.
     sram_read_pj : float, default=5.0
         Energy of reading one 32-bit word.
     reads_per_connection : float, default=2.0
         Words read per connection (weight and index).
+
+    See Also
+    --------
+    SCANNClassifier : Its ``cost_model`` parameter sets ``energy_pj_``.
+
+    Examples
+    --------
+    >>> from sklearn_scann import CostModel
+    >>> model = CostModel()
+    >>> round(model.energy_pj(n_connections=100, n_biases=10, n_inputs=8), 1)
+    1559.0
+    >>> CostModel(sram_read_pj=2.5).energy_pj(100, 10, 8) < model.energy_pj(100, 10, 8)
+    True
     """
 
     multiply_pj: float = 3.7
@@ -48,7 +63,22 @@ class CostModel:
     reads_per_connection: float = 2.0
 
     def energy_pj(self, n_connections: int, n_biases: int, n_inputs: int) -> float:
-        """Estimated energy of one inference, in picojoules."""
+        """Estimated energy of one inference, in picojoules.
+
+        Parameters
+        ----------
+        n_connections : int
+            Active connections (weights).
+        n_biases : int
+            Hidden and output neurons, each with a bias.
+        n_inputs : int
+            Input features read.
+
+        Returns
+        -------
+        energy : float
+            Picojoules per inference.
+        """
         per_connection = (
             self.multiply_pj
             + self.add_pj

@@ -100,11 +100,48 @@ def save(model, path) -> Path:
 
 
 def load(path):
-    """Read a model written by :func:`save`; return a fitted SCANNClassifier.
+    """Read a model written by ``SCANNClassifier.save``.
 
-    Raises ``ValueError`` for a file that is truncated, altered, of another
-    format or of a newer format version. Only numbers and JSON are read:
-    nothing in the file is executed.
+    Only numbers and JSON are read: nothing in the file is executed, so a
+    model file from elsewhere is safe to load (unlike a pickle).
+
+    Parameters
+    ----------
+    path : str or path-like
+        The ``.npz`` file.
+
+    Returns
+    -------
+    model : SCANNClassifier
+        A fitted classifier with the saved parameters, structure, weights
+        and history: it predicts, scores and reports its cost. Calling
+        ``fit`` on it trains a new network from scratch.
+
+    Raises
+    ------
+    ValueError
+        For a file that is truncated, altered, of another format or of a
+        newer format version.
+
+    See Also
+    --------
+    SCANNClassifier.save : Write the file.
+    export_c : Write the network as C source.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn_scann import SCANNClassifier, load
+    >>> X, y = load_iris(return_X_y=True)
+    >>> clf = SCANNClassifier(n_rounds=1, epochs_per_step=2, random_state=0)
+    >>> clf = clf.fit(X, y)
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = clf.save(Path(tmp) / "iris.npz")
+    ...     loaded = load(path)
+    >>> bool((loaded.predict_proba(X) == clf.predict_proba(X)).all())
+    True
     """
     from ._classifier import SCANNClassifier
 

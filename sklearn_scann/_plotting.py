@@ -92,7 +92,7 @@ def plot_topology(model, ax=None, max_neurons_per_layer=64):
     """The network drawn as layers of neurons with their connections.
 
     Connections between adjacent layers are drawn in blue, skip connections
-    in orange, with line width growing with |weight|.
+    in orange, with line width growing with ``|weight|``.
 
     Parameters
     ----------

@@ -97,7 +97,7 @@ class _BinaryRandomProjection(
 
     Attributes
     ----------
-    components_ : ndarray of shape (n_components, n_features_in_)
+    components_ : ndarray of shape (n_components, `n_features_in_`)
         The scaled projection matrix.
     n_features_in_ : int
         Number of features seen during fit.
@@ -259,7 +259,7 @@ class DimensionalityReducer(TransformerMixin, BaseEstimator):
         The fitted reducer (a scikit-learn transformer).
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during fit, when X had string column names.
 
     See Also
@@ -542,7 +542,7 @@ class DimensionalityReducer(TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        X_reduced : ndarray of shape (n_samples, n_components_)
+        X_reduced : ndarray of shape (n_samples, `n_components_`)
             Reduced data, of ``X``'s dtype for float32 and float64 input
             (float64 otherwise).
         """

@@ -88,7 +88,21 @@ class Topology:
 
     @classmethod
     def from_edges(cls, layer_sizes, src, dst, *, skip=True) -> Topology:
-        """Build a topology from arrays of connection sources and targets."""
+        """Build a topology from arrays of connection sources and targets.
+
+        Parameters
+        ----------
+        layer_sizes : sequence of int
+            Neurons per layer, input first.
+        src, dst : array-like of int
+            Global indices of the source and target neuron of each connection.
+        skip : bool, default=True
+            Whether connections may skip layers.
+
+        Returns
+        -------
+        topology : Topology
+        """
         n = int(sum(layer_sizes))
         src = np.asarray(src, dtype=np.int64)
         dst = np.asarray(dst, dtype=np.int64)
@@ -99,7 +113,19 @@ class Topology:
 
     @classmethod
     def dense(cls, layer_sizes, *, skip=True) -> Topology:
-        """Every allowed connection active."""
+        """Every allowed connection active.
+
+        Parameters
+        ----------
+        layer_sizes : sequence of int
+            Neurons per layer, input first.
+        skip : bool, default=True
+            Whether connections may skip layers (all skips are then active).
+
+        Returns
+        -------
+        topology : Topology
+        """
         empty = cls.from_edges(layer_sizes, [], [], skip=skip)
         src, dst = empty.allowed_edges()
         return cls.from_edges(layer_sizes, src, dst, skip=skip)
@@ -108,8 +134,24 @@ class Topology:
     def random(cls, layer_sizes, density, rng: np.random.Generator, *, skip=True):
         """A random ``density`` fraction of the allowed connections, per target layer.
 
-        Every hidden and output neuron draws at least one input, so that a
-        sparse seed does not start with disconnected neurons.
+        Every hidden and output neuron draws at least one input, and every
+        hidden neuron one output, so that a sparse seed does not start with
+        disconnected neurons.
+
+        Parameters
+        ----------
+        layer_sizes : sequence of int
+            Neurons per layer, input first.
+        density : float in (0, 1]
+            Probability that an allowed connection is active.
+        rng : numpy.random.Generator
+            Source of the random draws.
+        skip : bool, default=True
+            Whether connections may skip layers.
+
+        Returns
+        -------
+        topology : Topology
         """
         empty = cls.from_edges(layer_sizes, [], [], skip=skip)
         src, dst = empty.allowed_edges()
@@ -147,18 +189,22 @@ class Topology:
 
     @property
     def n_layers(self) -> int:
+        """Number of layers, input and output included."""
         return len(self.layer_sizes)
 
     @property
     def n_neurons(self) -> int:
+        """Number of neurons in all layers."""
         return int(sum(self.layer_sizes))
 
     @property
     def n_connections(self) -> int:
+        """Number of active connections."""
         return int(self.adjacency.nnz)
 
     @property
     def hidden_layer_sizes(self) -> tuple[int, ...]:
+        """Neurons per hidden layer."""
         return self.layer_sizes[1:-1]
 
     @property
@@ -172,7 +218,13 @@ class Topology:
         return np.repeat(np.arange(self.n_layers), self.layer_sizes)
 
     def layer_neurons(self, layer: int) -> np.ndarray:
-        """Global indices of the neurons of ``layer``."""
+        """Global indices of the neurons of ``layer``.
+
+        Parameters
+        ----------
+        layer : int
+            Layer index, 0 for the input layer.
+        """
         start, stop = self.offsets[layer], self.offsets[layer + 1]
         return np.arange(start, stop)
 
@@ -190,13 +242,25 @@ class Topology:
         return src * self.n_neurons + dst
 
     def source_layers(self, layer: int) -> list[int]:
-        """Layers allowed to feed ``layer``."""
+        """Layers allowed to feed ``layer``.
+
+        Parameters
+        ----------
+        layer : int
+            Layer index, 0 for the input layer.
+        """
         if layer == 0:
             return []
         return list(range(layer)) if self.skip else [layer - 1]
 
     def is_allowed(self, src, dst) -> np.ndarray:
-        """Whether connections ``src -> dst`` obey the layer rule."""
+        """Whether connections ``src -> dst`` obey the layer rule.
+
+        Parameters
+        ----------
+        src, dst : array-like of int
+            Global indices of the source and target neurons.
+        """
         layer = self.layer_of
         ls, ld = layer[np.asarray(src)], layer[np.asarray(dst)]
         return (ld > ls) if self.skip else (ld == ls + 1)
@@ -246,11 +310,23 @@ class Topology:
     # -- structural changes (each returns a new Topology) -------------------
 
     def with_edges(self, src, dst) -> Topology:
-        """A topology whose active connections are exactly ``src -> dst``."""
+        """A topology whose active connections are exactly ``src -> dst``.
+
+        Parameters
+        ----------
+        src, dst : array-like of int
+            Global indices of the source and target neurons.
+        """
         return Topology.from_edges(self.layer_sizes, src, dst, skip=self.skip)
 
     def add_edges(self, src, dst) -> Topology:
-        """Activate connections ``src -> dst`` (already active ones are kept)."""
+        """Activate connections ``src -> dst`` (already active ones are kept).
+
+        Parameters
+        ----------
+        src, dst : array-like of int
+            Global indices of the source and target neurons.
+        """
         old_src, old_dst = self.edges()
         return self.with_edges(
             np.concatenate([old_src, np.asarray(src, np.int64)]),
@@ -258,7 +334,13 @@ class Topology:
         )
 
     def remove_edges(self, src, dst) -> Topology:
-        """Deactivate connections ``src -> dst``."""
+        """Deactivate connections ``src -> dst``.
+
+        Parameters
+        ----------
+        src, dst : array-like of int
+            Global indices of the source and target neurons.
+        """
         keys = np.asarray(src, np.int64) * self.n_neurons + np.asarray(dst, np.int64)
         old_src, old_dst = self.edges()
         keep = ~np.isin(self.edge_keys(), keys)
@@ -267,8 +349,20 @@ class Topology:
     def add_neurons(self, layer: int, count: int) -> tuple[Topology, np.ndarray]:
         """Append ``count`` unconnected neurons to hidden ``layer``.
 
-        Returns the new topology and ``neuron_map``: the new global index of
-        every old neuron. The new neurons are the last ``count`` of ``layer``.
+        Parameters
+        ----------
+        layer : int
+            Index of a hidden layer.
+        count : int
+            Neurons to add.
+
+        Returns
+        -------
+        topology : Topology
+            The new topology; the new neurons are the last ``count`` of
+            ``layer``.
+        neuron_map : ndarray of int
+            The new global index of every old neuron.
         """
         if not 0 < layer < self.n_layers - 1:
             raise ValueError(f"neurons can only be added to hidden layers, not {layer}")
@@ -287,8 +381,17 @@ class Topology:
     def remove_neurons(self, neurons) -> tuple[Topology, np.ndarray]:
         """Remove hidden ``neurons`` and their connections.
 
-        Returns the new topology and ``neuron_map``: the new global index of
-        every old neuron, -1 for removed ones.
+        Parameters
+        ----------
+        neurons : array-like of int
+            Global indices of hidden neurons.
+
+        Returns
+        -------
+        topology : Topology
+            The new topology.
+        neuron_map : ndarray of int
+            The new global index of every old neuron, -1 for removed ones.
         """
         neurons = np.unique(np.asarray(neurons, dtype=np.int64))
         layer = self.layer_of

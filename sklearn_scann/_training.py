@@ -94,8 +94,18 @@ class SCANNNet(NeuralNet):
     """skorch net whose loss is the sample-weighted mean cross-entropy.
 
     The criterion returns one loss per sample (``reduction="none"``);
-    :meth:`get_loss` averages it with the batch's sample weights.
+    :meth:`get_loss` averages it with the batch's sample weights, and
+    :meth:`train_step` keeps the fit within its share of the process's
+    threads.
     """
+
+    #: The fit's :class:`~sklearn_scann._threads.ThreadShare`, applied per batch.
+    thread_share = None
+
+    def train_step(self, batch, **fit_params):
+        if self.thread_share is not None:
+            self.thread_share.apply()
+        return super().train_step(batch, **fit_params)
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
         per_sample = super().get_loss(y_pred, y_true, X=X, training=training)
@@ -126,6 +136,7 @@ class Trainer:
         batch_size=200,
         device="cpu",
         seed=0,
+        threads=None,
     ):
         self.dataset = dataset
         self.device = device
@@ -157,6 +168,7 @@ class Trainer:
         )
         self.net = None
         self.topology = None
+        self.threads = threads  # the fit's ThreadShare, or None
 
     # -- parameters ----------------------------------------------------------
 
@@ -166,6 +178,7 @@ class Trainer:
         self.topology = topology
         if self.net is None:
             self.net = SCANNNet(module=module, **self.net_kwargs).initialize()
+            self.net.thread_share = self.threads
         else:
             self.net.module_ = module
             self.net.initialize_optimizer()
