@@ -28,7 +28,8 @@ extensions = [
 ]
 
 templates_path = ["_templates"]
-exclude_patterns = ["_build", "auto_examples/*.ipynb", "auto_examples/*.py"]
+# scaling_distributed.rst is included by scaling.rst, not a page of its own.
+exclude_patterns = ["_build", "scaling_distributed.rst"]
 html_theme = "pydata_sphinx_theme"
 html_static_path = ["_static"]
 html_title = f"sklearn-scann {release}"
