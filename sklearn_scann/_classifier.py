@@ -126,7 +126,10 @@ class SCANNClassifier(ClassifierMixin, BaseEstimator):
         fitted model always predicts on the CPU with numpy.
     random_state : int, RandomState instance or None, default=None
         Seeds every random choice: initial connections and weights, the
-        validation split, batch order and neuron-split noise.
+        validation split, batch order and neuron-split noise. An int makes
+        a fit repeat bit for bit on the same device with the same number of
+        torch threads (torch splits large sums by thread, which changes
+        their rounding).
     verbose : int, default=0
         Print one line per synthesis step when positive.
 
