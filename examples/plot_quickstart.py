@@ -33,9 +33,9 @@ X_train, X_test, y_train, y_test = train_test_split(
     X, y, test_size=0.2, stratify=y, random_state=0
 )
 scann = make_pipeline(StandardScaler(), SCANNClassifier("B", random_state=0))
+scann = scann.fit(X_train, y_train)
 mlp = make_pipeline(StandardScaler(), MLPClassifier(random_state=0))
-scann.fit(X_train, y_train)
-mlp.fit(X_train, y_train)
+mlp = mlp.fit(X_train, y_train)
 
 # %%
 # Accuracy and connections

@@ -51,6 +51,8 @@ def plot_history(model, ax=None):
     model = _final_step(model)
     check_is_fitted(model)
     plt = _pyplot()
+    from matplotlib.ticker import MaxNLocator
+
     if ax is None:
         _, ax = plt.subplots(figsize=(7, 4))
     history = model.history_
@@ -63,6 +65,7 @@ def plot_history(model, ax=None):
         label="connections",
     )
     ax.set_xlabel("synthesis step")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_ylabel("connections")
     ax.set_yscale("log")
     ax.axvline(
@@ -101,7 +104,9 @@ def plot_topology(model, ax=None, max_neurons_per_layer=64):
     ax : matplotlib Axes, default=None
         Where to draw; a new figure is made when None.
     max_neurons_per_layer : int, default=64
-        Layers with more neurons are drawn with their neurons packed closer.
+        The widest layer fills the height, unless it has more neurons than
+        this: then layers of this many neurons do, and wider ones are drawn
+        with their neurons packed closer.
 
     Returns
     -------
@@ -129,9 +134,11 @@ def plot_topology(model, ax=None, max_neurons_per_layer=64):
     top = model.topology_
     layer = top.layer_of
     position = np.zeros(top.n_neurons)
+    widest = max(top.layer_sizes)
     for index, size in enumerate(top.layer_sizes):
         neurons = top.layer_neurons(index)
-        span = min(1.0, size / max_neurons_per_layer)
+        # Spacing is set by the widest layer drawn, capped for huge layers.
+        span = min(1.0, size / min(widest, max_neurons_per_layer))
         position[neurons] = (
             np.linspace(-span, span, size) if size > 1 else np.zeros(size)
         )
