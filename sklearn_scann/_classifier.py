@@ -361,7 +361,7 @@ class SCANNClassifier(ClassifierMixin, BaseEstimator):
         batch_size = (
             min(200, train.size) if self.batch_size == "auto" else self.batch_size
         )
-        X_valid, y_valid, w_valid = X[valid], y_encoded[valid], sample_weight[valid]
+        y_valid, w_valid = y_encoded[valid], sample_weight[valid]
         initial_epochs = self.initial_epochs
         if initial_epochs is None:
             batches_per_epoch = -(-train.size // batch_size)
@@ -369,8 +369,10 @@ class SCANNClassifier(ClassifierMixin, BaseEstimator):
                 2 * self.epochs_per_step, -(-_MIN_INITIAL_STEPS // batches_per_epoch)
             )
         with fit_threads() as threads:
+            # Both parts index X in place: no copy of the data on the CPU.
+            validation = BatchDataset(X, rows=valid, device=device)
             trainer = Trainer(
-                BatchDataset(X[train], y_encoded[train], sample_weight[train]),
+                BatchDataset(X, y_encoded, sample_weight, rows=train, device=device),
                 solver=self.solver,
                 learning_rate=self.learning_rate,
                 momentum=self.momentum,
@@ -382,7 +384,7 @@ class SCANNClassifier(ClassifierMixin, BaseEstimator):
             )
 
             def evaluate():
-                predicted = trainer.predict_logits(X_valid).argmax(axis=1)
+                predicted = trainer.predict_logits(validation).argmax(axis=1)
                 if w_valid.sum() <= 0:
                     return float(np.mean(predicted == y_valid))
                 return float(np.average(predicted == y_valid, weights=w_valid))

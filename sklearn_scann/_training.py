@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import functools
+import warnings
 
 import numpy as np
 import scipy.sparse as sp
@@ -34,41 +35,91 @@ def _fused_adam_options() -> dict:
 
 
 class BatchDataset(torch.utils.data.Dataset):
-    """Training data held as tensors, indexed a whole batch at a time.
+    """A fit's samples held as tensors, indexed a whole batch at a time.
 
-    ``dataset[indices]`` returns ``({"X": X[indices], "sample_weight": w[indices]},
-    y[indices])`` with one tensor gather per batch instead of skorch's default
-    one-sample-at-a-time collation. A scipy sparse ``X`` stays sparse and each
-    batch is densified on its own.
+    ``dataset[positions]`` returns ``({"X": X, "sample_weight": w}, y)`` for
+    those positions with one tensor gather per array, instead of skorch's
+    default one-sample-at-a-time collation.
+
+    Nothing the size of the data is copied on the CPU: a dense C-ordered
+    float32 or float64 ``X`` is wrapped as it is and each batch is gathered
+    through ``rows`` (the dataset's rows of ``X``, e.g. the training part of
+    a split) and cast to float32 on its own. On a GPU the dataset's rows
+    are copied to the device once, as float32. A scipy sparse ``X`` stays
+    sparse and each batch is densified on its own.
+
+    ``sample_weight`` is rescaled to a mean of 1 over the dataset, so that
+    ``mean(loss * w)`` over a batch estimates the weighted mean loss of the
+    whole dataset without a division by the batch's own total (which may be
+    0). Equal weights are dropped (``"sample_weight"`` is None) and the
+    loss is a plain mean.
     """
 
-    def __init__(self, X, y, sample_weight):
+    def __init__(self, X, y=None, sample_weight=None, *, rows=None, device="cpu"):
+        # ``y`` and ``sample_weight`` are aligned with ``X``; ``rows`` picks
+        # the dataset's samples (all of them when None).
+        self.device = torch.device(device)
+        if rows is not None:
+            rows = np.asarray(rows, dtype=np.int64)
+            y = None if y is None else np.asarray(y)[rows]
+            sample_weight = (
+                None if sample_weight is None else np.asarray(sample_weight)[rows]
+            )
+        n = X.shape[0] if rows is None else rows.size
+        self.rows = None if rows is None else torch.as_tensor(rows)
         if sp.issparse(X):
             self.X = sp.csr_array(X, dtype=np.float32)
+        elif self.device.type == "cpu" and X.dtype in (np.float32, np.float64):
+            with warnings.catch_warnings():
+                # A read-only array (e.g. a memmap) is only ever read here.
+                warnings.filterwarnings("ignore", "The given NumPy array is not")
+                self.X = torch.from_numpy(np.ascontiguousarray(X))
         else:
-            self.X = torch.as_tensor(np.ascontiguousarray(X, dtype=np.float32))
-        self.y = torch.as_tensor(np.asarray(y, dtype=np.int64))
-        self.sample_weight = torch.as_tensor(np.asarray(sample_weight, np.float32))
+            if rows is not None:
+                X = X[rows]
+                self.rows = None
+            self.X = torch.as_tensor(
+                np.asarray(X, dtype=np.float32), device=self.device
+            )
+        y = np.zeros(n, np.int64) if y is None else np.asarray(y, dtype=np.int64)
+        self.y = torch.as_tensor(y, device=self.device)
+        self.sample_weight = None
+        if sample_weight is not None:
+            w = np.asarray(sample_weight, dtype=np.float64)
+            if w.size and not np.all(w == w[0]):
+                w = w / max(w.mean(), np.finfo(np.float64).tiny)
+                self.sample_weight = torch.as_tensor(
+                    w.astype(np.float32), device=self.device
+                )
 
     def __len__(self):
         return int(self.y.shape[0])
 
-    def rows(self, indices):
+    def rows_of(self, positions):
+        """Float32 rows of ``X`` at ``positions`` (an int64 tensor), on the device."""
+        index = positions if self.rows is None else self.rows[positions]
         if isinstance(self.X, torch.Tensor):
-            return self.X[indices]
-        index = np.asarray(indices)
-        return torch.as_tensor(self.X[index].toarray())
+            rows = torch.index_select(self.X, 0, index.to(self.X.device))
+            return rows.to(torch.float32) if rows.dtype != torch.float32 else rows
+        dense = torch.as_tensor(self.X[index.numpy()].toarray())
+        return dense.to(self.device)
 
-    def __getitem__(self, indices):
-        X = {"X": self.rows(indices), "sample_weight": self.sample_weight[indices]}
-        return X, self.y[indices]
+    def __getitem__(self, positions):
+        positions = positions.to(self.y.device)
+        weight = self.sample_weight
+        X = {
+            "X": self.rows_of(positions),
+            "sample_weight": None if weight is None else weight[positions],
+        }
+        return X, self.y[positions]
 
 
 class ShuffledBatches:
     """Iterator over a :class:`BatchDataset` in (optionally shuffled) batches.
 
     Stands in for skorch's ``DataLoader``; the permutation comes from a
-    seeded ``torch.Generator`` so that a fit is reproducible.
+    seeded ``torch.Generator`` (on the CPU, whatever the device) so that a
+    fit is reproducible.
     """
 
     def __init__(self, dataset, batch_size, shuffle=False, generator=None):
@@ -86,34 +137,74 @@ class ShuffledBatches:
             order = torch.randperm(n, generator=self.generator)
         else:
             order = torch.arange(n)
+        order = order.to(self.dataset.y.device)
         for start in range(0, n, self.batch_size):
             yield self.dataset[order[start : start + self.batch_size]]
 
 
 class SCANNNet(NeuralNet):
-    """skorch net whose loss is the sample-weighted mean cross-entropy.
+    """skorch net that trains on whole tensor batches with little per-batch work.
 
-    The criterion returns one loss per sample (``reduction="none"``);
-    :meth:`get_loss` averages it with the batch's sample weights, and
-    :meth:`train_step` keeps the fit within its share of the process's
-    threads.
+    skorch's fit loop, module, optimizer and history are used as they are;
+    the per-batch path is trimmed for small tabular networks, where a
+    batch's arithmetic takes well under a millisecond and Python work per
+    batch shows. The :class:`Trainer` builds the net with callbacks
+    disabled, so an epoch here skips the per-batch callback notifications
+    and history rows, sets train mode once, keeps the loss on the device
+    and reads it back once per epoch (``history[-1, "train_loss"]``, the
+    batch-size-weighted mean). A net given callbacks runs skorch's own
+    epoch instead.
+
+    The loss is the cross-entropy, weighted by the batch's
+    ``sample_weight`` where the dataset has one (see :class:`BatchDataset`).
     """
 
     #: The fit's :class:`~sklearn_scann._threads.ThreadShare`, applied per batch.
     thread_share = None
 
+    def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
+        if iterator is None:
+            return
+        if self.callbacks_:
+            super().run_single_epoch(iterator, training, prefix, step_fn, **fit_params)
+            return
+        self._set_training(training)
+        total, count, batches = 0.0, 0, 0
+        for batch in iterator:
+            step = step_fn(batch, **fit_params)
+            size = batch[1].shape[0]
+            total = total + step["loss"].detach() * size
+            count += size
+            batches += 1
+        self.history.record(prefix + "_loss", float(total) / max(count, 1))
+        self.history.record(prefix + "_batch_count", batches)
+
     def train_step(self, batch, **fit_params):
         if self.thread_share is not None:
             self.thread_share.apply()
-        return super().train_step(batch, **fit_params)
+        if self.callbacks_:
+            return super().train_step(batch, **fit_params)
+        optimizer = self.optimizer_
+        optimizer.zero_grad(set_to_none=True)
+        step = self.train_step_single(batch, **fit_params)
+        optimizer.step()
+        return step
+
+    def train_step_single(self, batch, **fit_params):
+        if self.callbacks_:
+            return super().train_step_single(batch, **fit_params)
+        Xi, yi = batch
+        y_pred = self.module_(Xi["X"])
+        loss = self.get_loss(y_pred, yi, X=Xi, training=True)
+        loss.backward()
+        return {"loss": loss, "y_pred": y_pred}
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
-        per_sample = super().get_loss(y_pred, y_true, X=X, training=training)
-        weight = X["sample_weight"].to(per_sample.device)
-        total = weight.sum()
-        if total <= 0:
-            return (per_sample * weight).sum()
-        return (per_sample * weight).sum() / total
+        weight = None if X is None else X.get("sample_weight")
+        if weight is None:
+            return torch.nn.functional.cross_entropy(y_pred, y_true)
+        per_sample = torch.nn.functional.cross_entropy(y_pred, y_true, reduction="none")
+        return (per_sample * weight).mean()
 
 
 class Trainer:
@@ -153,7 +244,6 @@ class Trainer:
             )
         self.net_kwargs = dict(
             criterion=torch.nn.CrossEntropyLoss,
-            criterion__reduction="none",
             optimizer=optimizer,
             optimizer__weight_decay=alpha,
             lr=learning_rate,
@@ -193,11 +283,10 @@ class Trainer:
         """Train ``epochs`` epochs; return the last epoch's mean training loss."""
         if epochs <= 0:
             return float("nan")
+        # One history row per epoch; earlier rounds' rows are not needed.
+        self.net.history.clear()
         self.net.fit_loop(self.dataset, epochs=epochs)
-        batches = self.net.history[-1, "batches"]
-        losses = np.array([b["train_loss"] for b in batches])
-        sizes = np.array([b["train_batch_size"] for b in batches])
-        return float(np.average(losses, weights=sizes))
+        return float(self.net.history[-1, "train_loss"])
 
     # -- scores for the structural operations ---------------------------------
 
@@ -218,20 +307,18 @@ class Trainer:
         activation_sums = [
             torch.zeros(size, device=effective[0].device) for size in module.layer_sizes
         ]
-        total_weight = float(self.dataset.sample_weight.sum())
-        n = len(self.dataset)
+        dataset = self.dataset
+        n = len(dataset)
         batch = self.net.batch_size
         for start in range(0, n, batch):
-            index = torch.arange(start, min(start + batch, n))
-            X, y = self.dataset[index]
-            Xb = X["X"].to(self.device)
-            wb = X["sample_weight"].to(self.device)
-            logits, hidden = module.propagate(Xb, effective, keep_hidden=True)
-            per_sample = torch.nn.functional.cross_entropy(
-                logits, y.to(self.device), reduction="none"
-            )
-            loss = (per_sample * wb).sum() / max(total_weight, 1e-12)
-            loss.backward()
+            X, y = dataset[torch.arange(start, min(start + batch, n))]
+            logits, hidden = module.propagate(X["X"], effective, keep_hidden=True)
+            per_sample = torch.nn.functional.cross_entropy(logits, y, reduction="none")
+            if X["sample_weight"] is not None:
+                per_sample = per_sample * X["sample_weight"]
+            # Weights have mean 1 over the dataset: the sum over n is the
+            # weighted mean loss.
+            (per_sample.sum() / n).backward()
             with torch.no_grad():
                 for sums, h in zip(activation_sums, hidden, strict=True):
                     sums += h.abs().sum(dim=0)
@@ -240,15 +327,19 @@ class Trainer:
         activations = torch.cat(activation_sums).cpu().double().numpy() / max(n, 1)
         return scores, activations
 
-    def predict_logits(self, X) -> np.ndarray:
-        """Logits of the current module for a dense or sparse ``X``."""
+    def predict_logits(self, data) -> np.ndarray:
+        """Logits of the current module for ``data``.
+
+        ``data`` is a :class:`BatchDataset` (e.g. the fit's validation rows,
+        built once) or a dense or sparse ``X``.
+        """
+        if not isinstance(data, BatchDataset):
+            data = BatchDataset(data, device=self.device)
         module = self.net.module_
         module.eval()
-        out = []
+        n, out = len(data), []
         with torch.no_grad():
-            dataset = BatchDataset(X, np.zeros(X.shape[0]), np.ones(X.shape[0]))
-            for start in range(0, X.shape[0], 4096):
-                index = torch.arange(start, min(start + 4096, X.shape[0]))
-                Xb = dataset.rows(index).to(self.device)
+            for start in range(0, n, 4096):
+                Xb = data.rows_of(torch.arange(start, min(start + 4096, n)))
                 out.append(module(Xb).cpu().double().numpy())
         return np.concatenate(out) if out else np.zeros((0, module.layer_sizes[-1]))
