@@ -160,5 +160,6 @@ def markdown(rows):
             )
     return "\n".join(lines)
 
+
 if __name__ == "__main__":
     main()

@@ -132,9 +132,7 @@ def findings(rows):
         pruned = next(r for r in group if r["model"].startswith("pruning alone"))
         hgb = next(r for r in group if r["connections"] is None)
         verdict = (
-            "matches or beats"
-            if best["accuracy"] >= mlp["accuracy"]
-            else "loses to"
+            "matches or beats" if best["accuracy"] >= mlp["accuracy"] else "loses to"
         )
         text = (
             f"* **{dataset}**: the best scheme ({best['model']}) {verdict} the MLP "
@@ -187,12 +185,12 @@ def page(classifier, inference, scaling):
             "-----------------",
             "",
             "``benchmarks/bench_classifier.py``: the three schemes and DR+SCANN",
-            "(``make_dr_scann(\"auto\")``), all with default parameters, against",
+            '(``make_dr_scann("auto")``), all with default parameters, against',
             "``MLPClassifier(hidden_layer_sizes=(100,))``,",
             "``HistGradientBoostingClassifier`` and *pruning alone* (growth switched",
             "off, pruned to the best scheme's number of connections). One stratified",
             "80/20 split per dataset; the neural models see standardised features.",
-            "\"compression vs own start\" is ``compression_ratio_``: the fully",
+            '"compression vs own start" is ``compression_ratio_``: the fully',
             "connected network of the starting sizes over the connections kept.",
             "",
             environment_text(meta),

@@ -97,10 +97,13 @@ class BatchDataset(torch.utils.data.Dataset):
 
     def rows_of(self, positions):
         """Float32 rows of ``X`` at ``positions`` (an int64 tensor), on the device."""
-        index = positions if self.rows is None else self.rows[positions]
         if isinstance(self.X, torch.Tensor):
+            # ``rows`` is only kept where X stays on the CPU.
+            index = positions if self.rows is None else self.rows[positions]
             rows = torch.index_select(self.X, 0, index.to(self.X.device))
             return rows.to(torch.float32) if rows.dtype != torch.float32 else rows
+        positions = positions.cpu()
+        index = positions if self.rows is None else self.rows[positions]
         dense = torch.as_tensor(self.X[index.numpy()].toarray())
         return dense.to(self.device)
 
@@ -338,8 +341,10 @@ class Trainer:
         module = self.net.module_
         module.eval()
         n, out = len(data), []
+        # Chunks of at most 2**18 input values (1 MiB as float32).
+        step = max(1, min(4096, 2**18 // max(module.layer_sizes[0], 1)))
         with torch.no_grad():
-            for start in range(0, n, 4096):
-                Xb = data.rows_of(torch.arange(start, min(start + 4096, n)))
+            for start in range(0, n, step):
+                Xb = data.rows_of(torch.arange(start, min(start + step, n)))
                 out.append(module(Xb).cpu().double().numpy())
         return np.concatenate(out) if out else np.zeros((0, module.layer_sizes[-1]))

@@ -161,3 +161,42 @@ def test_training_reproducible_with_same_seed(rng):
         trainer.train(3)
         results.append(trainer.parameters()[0])
     np.testing.assert_array_equal(results[0], results[1])
+
+
+def test_batch_dataset_reads_rows_in_place(rng):
+    X = rng.normal(size=(50, 4))  # float64, C-ordered: wrapped, not copied
+    y = rng.integers(0, 3, size=50)
+    rows = rng.permutation(50)[:30]
+    dataset = BatchDataset(X, y, np.ones(50), rows=rows)
+    assert np.shares_memory(dataset.X.numpy(), X)
+    assert len(dataset) == 30 and dataset.sample_weight is None
+    positions = torch.tensor([0, 7, 29])
+    batch, target = dataset[positions]
+    assert batch["X"].dtype == torch.float32
+    np.testing.assert_array_equal(
+        batch["X"].numpy(), X[rows[[0, 7, 29]]].astype(np.float32)
+    )
+    np.testing.assert_array_equal(target.numpy(), y[rows[[0, 7, 29]]])
+
+
+def test_weighted_loss_has_no_division_by_a_batch_total(rng):
+    X = rng.normal(size=(40, 4)).astype(np.float32)
+    y = rng.integers(0, 3, size=40)
+    weight = np.r_[np.zeros(20), rng.uniform(1, 3, size=20)]
+    dataset = BatchDataset(X, y, weight)
+    np.testing.assert_allclose(dataset.sample_weight.mean().item(), 1.0, rtol=1e-6)
+    top = Topology.random([4, 5, 3], 0.6, rng)
+    trainer = Trainer(dataset, batch_size=10, seed=0)
+    trainer.set_parameters(top, rng.normal(size=top.n_connections), np.zeros(12))
+    # Every batch of the first half weighs 0: its loss is 0, not 0 / 0.
+    batch = dataset[torch.arange(0, 10)]
+    logits = trainer.net.module_(batch[0]["X"])
+    assert trainer.net.get_loss(logits, batch[1], X=batch[0]).item() == 0.0
+    assert np.isfinite(trainer.train(2))
+    # The weighted mean loss over the whole dataset, batch by batch.
+    full = dataset[torch.arange(40)]
+    logits = trainer.net.module_(full[0]["X"])
+    per_sample = torch.nn.functional.cross_entropy(logits, full[1], reduction="none")
+    expected = np.average(per_sample.detach().numpy(), weights=weight)
+    loss = trainer.net.get_loss(logits, full[1], X=full[0]).item()
+    np.testing.assert_allclose(loss, expected, rtol=1e-5)
