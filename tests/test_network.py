@@ -200,3 +200,33 @@ def test_weighted_loss_has_no_division_by_a_batch_total(rng):
     expected = np.average(per_sample.detach().numpy(), weights=weight)
     loss = trainer.net.get_loss(logits, full[1], X=full[0]).item()
     np.testing.assert_allclose(loss, expected, rtol=1e-5)
+
+
+def test_lean_epoch_matches_skorch_epoch_with_callbacks(rng):
+    """The trimmed per-batch path trains exactly as skorch's own loop does."""
+    from skorch.callbacks import Callback
+
+    class CountBatches(Callback):
+        def initialize(self):
+            self.seen = 0
+            return self
+
+        def on_batch_end(self, net, **kwargs):
+            self.seen += 1
+
+    X = rng.normal(size=(70, 6))
+    y = rng.integers(0, 3, size=70)
+    weight = rng.uniform(0.5, 2.0, size=70)
+    top = Topology.random([6, 5, 3], 0.5, rng)
+    weights = rng.normal(size=top.n_connections)
+    results = []
+    for callbacks in ("disable", [CountBatches()]):
+        trainer = Trainer(BatchDataset(X, y, weight), batch_size=16, seed=3)
+        trainer.net_kwargs["callbacks"] = callbacks
+        trainer.set_parameters(top, weights, np.zeros(top.n_neurons))
+        loss = trainer.train(3)
+        results.append((trainer.parameters()[0], loss, trainer.net))
+    (lean, lean_loss, _), (full, full_loss, net) = results
+    assert dict(net.callbacks_)["CountBatches"].seen == 3 * 5  # skorch's own loop ran
+    np.testing.assert_array_equal(lean, full)
+    np.testing.assert_allclose(lean_loss, full_loss, rtol=1e-6)
