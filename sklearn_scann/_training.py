@@ -203,6 +203,8 @@ class SCANNNet(NeuralNet):
         return {"loss": loss, "y_pred": y_pred}
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
+        # The functional form of the net's criterion (CrossEntropyLoss), so
+        # that one call serves the plain and the per-sample (weighted) loss.
         weight = None if X is None else X.get("sample_weight")
         if weight is None:
             return torch.nn.functional.cross_entropy(y_pred, y_true)
