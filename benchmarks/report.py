@@ -237,13 +237,7 @@ def page(classifier, inference, scaling):
             "",
             environment_text(inference["meta"]),
             "",
-            ".. code-block:: text",
-            "",
-            *(
-                "   " + line
-                for line in (RESULTS / "bench_inference.md").read_text().splitlines()
-            ),
-            "",
+            *markdown_block("bench_inference"),
         ]
     if scaling is not None:
         parts += [
@@ -262,20 +256,25 @@ def page(classifier, inference, scaling):
             "process never loads: the torch and skorch libraries, and",
             "``torch._dynamo``, which torch imports the first time any",
             "``torch.optim`` optimizer is built. That is a fixed cost per",
-            "process, paid once however many fits run in it, and it is why the",
-            "absolute peak stays above 2x the MLP's at these data sizes.",
+            "process, paid once however many fits run in it, and at these data",
+            "sizes it is most of the difference between the two peaks.",
             "",
             environment_text(scaling["meta"]),
             "",
-            ".. code-block:: text",
-            "",
-            *(
-                "   " + line
-                for line in (RESULTS / "bench_scaling.md").read_text().splitlines()
-            ),
-            "",
+            *markdown_block("bench_scaling"),
         ]
     return "\n".join(parts)
+
+
+def markdown_block(name):
+    """A script's Markdown results as a literal block of the page."""
+    text = (RESULTS / f"{name}.md").read_text()
+    return [
+        ".. code-block:: text",
+        "",
+        *("   " + line for line in text.splitlines()),
+        "",
+    ]
 
 
 def main():
