@@ -362,6 +362,8 @@ class SCANNClassifier(ClassifierMixin, BaseEstimator):
             min(200, train.size) if self.batch_size == "auto" else self.batch_size
         )
         y_valid, w_valid = y_encoded[valid], sample_weight[valid]
+        if w_valid.sum() <= 0:
+            w_valid = None  # all-zero weights on the validation rows: unweighted
         initial_epochs = self.initial_epochs
         if initial_epochs is None:
             batches_per_epoch = -(-train.size // batch_size)
@@ -385,8 +387,6 @@ class SCANNClassifier(ClassifierMixin, BaseEstimator):
 
             def evaluate():
                 predicted = trainer.predict_logits(validation).argmax(axis=1)
-                if w_valid.sum() <= 0:
-                    return float(np.mean(predicted == y_valid))
                 return float(np.average(predicted == y_valid, weights=w_valid))
 
             history, checkpoints = synthesize(

@@ -108,7 +108,7 @@ class BatchDataset(torch.utils.data.Dataset):
         return dense.to(self.device)
 
     def __getitem__(self, positions):
-        positions = positions.to(self.y.device)
+        positions = positions.to(self.device)
         weight = self.sample_weight
         X = {
             "X": self.rows_of(positions),
@@ -140,7 +140,7 @@ class ShuffledBatches:
             order = torch.randperm(n, generator=self.generator)
         else:
             order = torch.arange(n)
-        order = order.to(self.dataset.y.device)
+        order = order.to(self.dataset.device)
         for start in range(0, n, self.batch_size):
             yield self.dataset[order[start : start + self.batch_size]]
 
