@@ -7,7 +7,7 @@ from ._cost import CostModel
 from ._dr_scann import make_dr_scann
 from ._export import export_c
 from ._persistence import load
-from ._plotting import plot_history, plot_topology
+from ._plotting import plot_frontier, plot_history, plot_topology
 from ._reduction import DimensionalityReducer
 from ._topology import Topology
 
@@ -22,6 +22,7 @@ __all__ = [
     "export_c",
     "load",
     "make_dr_scann",
+    "plot_frontier",
     "plot_history",
     "plot_topology",
 ]

@@ -17,6 +17,7 @@ from ._topology import Topology, carry_edge_values
 __all__ = [
     "grow_connections",
     "grow_neurons",
+    "protected_connections",
     "prune_connections",
     "remove_dead_neurons",
 ]
@@ -76,6 +77,68 @@ def remove_dead_neurons(topology: Topology, weights, biases):
         topology, biases = new, new_biases
 
 
+def protected_connections(topology: Topology, weights) -> np.ndarray:
+    """Connections pruning must keep so that no layer or output is cut off.
+
+    For every hidden layer, its strongest neuron (largest product of summed
+    incoming and outgoing ``|w|``) keeps a path from the inputs (its
+    strongest incoming connection, then that source's, back to the input
+    layer) and a path to the outputs (its strongest outgoing connection,
+    onwards to the output layer). Every output neuron keeps a path from the
+    inputs the same way. In a network without dead neurons these walks
+    always end at the input and output layers, so whatever else pruning
+    removes, every hidden layer keeps a working neuron and every output
+    keeps a path from the inputs.
+
+    Returns a boolean mask aligned with ``topology.edges()``.
+    """
+    weights = np.abs(np.asarray(weights, dtype=float))
+    src, dst = topology.edges()
+    keep = np.zeros(src.size, dtype=bool)
+    if src.size == 0:
+        return keep
+    n = topology.n_neurons
+    layer = topology.layer_of
+    last = topology.n_layers - 1
+    # Strongest incoming and outgoing connection of every neuron (-1: none);
+    # ties go to the earlier connection.
+    strongest_in = np.full(n, -1, dtype=np.int64)
+    strongest_out = np.full(n, -1, dtype=np.int64)
+    for end, table in ((dst, strongest_in), (src, strongest_out)):
+        order = np.lexsort((np.arange(src.size), -weights, end))
+        neurons, first = np.unique(end[order], return_index=True)
+        table[neurons] = order[first]
+    w_in = np.bincount(dst, weights, minlength=n)
+    w_out = np.bincount(src, weights, minlength=n)
+
+    def walk_back(neuron):
+        while layer[neuron] > 0 and strongest_in[neuron] >= 0:
+            edge = strongest_in[neuron]
+            if keep[edge]:
+                return
+            keep[edge] = True
+            neuron = src[edge]
+
+    def walk_forward(neuron):
+        while layer[neuron] < last and strongest_out[neuron] >= 0:
+            edge = strongest_out[neuron]
+            if keep[edge]:
+                return
+            keep[edge] = True
+            neuron = dst[edge]
+
+    for hidden in range(1, last):
+        members = topology.layer_neurons(hidden)
+        if members.size == 0:
+            continue
+        best = members[np.argmax(w_in[members] * w_out[members])]
+        walk_back(best)
+        walk_forward(best)
+    for output in topology.layer_neurons(last):
+        walk_back(output)
+    return keep
+
+
 def prune_connections(topology: Topology, weights, biases, ratio: float):
     """Remove the ``ratio`` fraction of active connections with the smallest |w|.
 
@@ -85,23 +148,19 @@ def prune_connections(topology: Topology, weights, biases, ratio: float):
     layer are removed. Weight magnitudes differ between layers (they scale
     with fan-in), so one global threshold could strip a whole layer of its
     inputs while leaving another untouched. Ties go to the earlier
-    connection in row-major order. An output neuron always keeps its
-    strongest input, so pruning never cuts the output off from the inputs
-    (a network left with no connection could only predict a constant).
-    Dead neurons are removed afterwards.
+    connection in row-major order. The connections of
+    :func:`protected_connections` are never removed, so pruning never
+    empties a hidden layer and never cuts an output off from the inputs
+    (a network left like that could only predict a constant). Dead neurons
+    are removed afterwards.
     """
     weights = np.asarray(weights, dtype=float)
     src, dst = topology.edges()
-    output_layer = topology.n_layers - 1
+    protected = protected_connections(topology, weights)
     remove = np.zeros(src.size, dtype=bool)
-    for layer, entering, k in _per_target_layer(topology, dst, ratio):
+    for _, entering, k in _per_target_layer(topology, dst, ratio):
         order = entering[np.argsort(np.abs(weights[entering]), kind="stable")]
-        if layer == output_layer:
-            # The strongest input of each output neuron is the last in ``order``.
-            strongest = np.zeros(src.size, dtype=bool)
-            _, last = np.unique(dst[order[::-1]], return_index=True)
-            strongest[order[::-1][last]] = True
-            order = order[~strongest[order]]
+        order = order[~protected[order]]
         remove[order[:k]] = True
     new = topology.with_edges(src[~remove], dst[~remove])
     new_weights = weights[~remove]
@@ -115,34 +174,51 @@ def grow_connections(
     candidate_src,
     candidate_dst,
     scores,
-    ratio: float,
+    ratio: float | None = None,
     *,
-    initial_weight: float = 0.0,
+    counts=None,
+    initial_weight=0.0,
 ):
-    """Activate the ``ratio`` fraction of dormant connections with the largest score.
+    """Activate the dormant connections with the largest score, per target layer.
 
     ``candidate_src``, ``candidate_dst`` and ``scores`` describe the dormant
     connections (usually ``topology.dormant_edges()``) and the magnitude of
     the loss gradient with respect to each of them, the weight held at 0.
-    As for pruning, the selection is per target layer: ``round(ratio * n)``
-    of the ``n`` candidates entering each layer are activated. New
-    connections start at ``initial_weight`` (0: the network's function is
-    unchanged until training moves them).
+    As for pruning, the selection is per target layer: either
+    ``round(ratio * n)`` of the ``n`` candidates entering each layer, or
+    ``counts[layer]`` of them (at most ``n``). New connections start at
+    ``initial_weight``: a number, or one value per candidate (0: the
+    network's function is unchanged until training moves them).
     """
     candidate_src = np.asarray(candidate_src, np.int64)
     candidate_dst = np.asarray(candidate_dst, np.int64)
     scores = np.abs(np.asarray(scores, dtype=float))
     if not (candidate_src.shape == candidate_dst.shape == scores.shape):
         raise ValueError("candidate_src, candidate_dst and scores must align")
+    if (ratio is None) == (counts is None):
+        raise ValueError("give exactly one of ratio and counts")
+    initial = np.broadcast_to(np.asarray(initial_weight, float), scores.shape)
+    if counts is None:
+        selections = _per_target_layer(topology, candidate_dst, ratio)
+    else:
+        target_layer = topology.layer_of[candidate_dst]
+        selections = []
+        for layer in range(1, topology.n_layers):
+            entering = np.flatnonzero(target_layer == layer)
+            k = min(int(counts[layer]), entering.size)
+            if k > 0:
+                selections.append((layer, entering, k))
     chosen = []
-    for _, entering, k in _per_target_layer(topology, candidate_dst, ratio):
+    for _, entering, k in selections:
         order = np.argsort(-scores[entering], kind="stable")
         chosen.append(entering[order[:k]])
     if not chosen:
         return topology, np.asarray(weights, dtype=float), np.array(biases, float)
     chosen = np.concatenate(chosen)
     new = topology.add_edges(candidate_src[chosen], candidate_dst[chosen])
-    new_weights = carry_edge_values(topology, weights, new, fill=initial_weight)
+    new_weights = carry_edge_values(topology, weights, new)
+    positions = _edge_positions(new, candidate_src[chosen], candidate_dst[chosen])
+    new_weights[positions] = initial[chosen]
     return new, new_weights, np.array(biases, dtype=float)
 
 
@@ -166,12 +242,22 @@ def grow_neurons(
     parent and child each carry half of the parent's outgoing weights (the
     child's plus noise), so that without noise the network computes the
     same function as before the split.
+
+    An empty hidden layer has no neuron to split: it gets ``n_neurons`` new
+    neurons instead, connected to every allowed source and target neuron,
+    with He-scaled incoming weights and zero outgoing weights (the
+    network's function is unchanged; training takes it from there).
     """
     weights = np.asarray(weights, dtype=float)
     biases = np.asarray(biases, dtype=float)
     activations = np.asarray(activations, dtype=float)
     for layer in range(1, topology.n_layers - 1):
         members = topology.layer_neurons(layer)
+        if members.size == 0 and n_neurons > 0:
+            topology, weights, biases, activations = _refill_layer(
+                topology, weights, biases, activations, layer, int(n_neurons), rng
+            )
+            continue
         k = min(int(n_neurons), members.size)
         if k == 0:
             continue
@@ -213,3 +299,35 @@ def grow_neurons(
         new_activations[children] = new_activations[parents]
         topology, biases, activations = final, new_biases, new_activations
     return topology, weights, biases
+
+
+def _refill_layer(topology: Topology, weights, biases, activations, layer, count, rng):
+    """Give empty hidden ``layer`` ``count`` fully connected new neurons."""
+    grown, neuron_map = topology.add_neurons(layer, count)
+    weights = carry_edge_values(topology, weights, grown, neuron_map)
+    new_biases = np.zeros(grown.n_neurons)
+    new_biases[neuron_map] = biases
+    new_activations = np.zeros(grown.n_neurons)
+    new_activations[neuron_map] = activations
+    children = grown.layer_neurons(layer)
+    sources = np.concatenate(
+        [grown.layer_neurons(s) for s in grown.source_layers(layer)]
+    )
+    targets = np.concatenate(
+        [
+            grown.layer_neurons(t)
+            for t in range(layer + 1, grown.n_layers)
+            if layer in grown.source_layers(t)
+        ]
+    )
+    in_src, in_dst = (a.ravel() for a in np.meshgrid(sources, children))
+    out_src, out_dst = (a.ravel() for a in np.meshgrid(children, targets))
+    final = grown.add_edges(
+        np.concatenate([in_src, out_src]), np.concatenate([in_dst, out_dst])
+    )
+    weights = carry_edge_values(grown, weights, final)
+    positions = _edge_positions(final, in_src, in_dst)
+    weights[positions] = rng.normal(
+        0.0, np.sqrt(2.0 / max(sources.size, 1)), in_src.size
+    )
+    return final, weights, new_biases, new_activations

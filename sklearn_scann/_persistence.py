@@ -91,6 +91,11 @@ def save(model, path) -> Path:
         ],
     }
     arrays = model.network_.to_arrays()
+    frontier = getattr(model, "frontier_networks_", {})
+    metadata["frontier_steps"] = sorted(int(step) for step in frontier)
+    for step in metadata["frontier_steps"]:
+        for key, value in frontier[step].to_arrays().items():
+            arrays[f"frontier{step}_{key}"] = value
     arrays["metadata"] = np.frombuffer(
         json.dumps(metadata).encode("utf-8"), dtype=np.uint8
     )
@@ -197,13 +202,33 @@ def load(path):
     if isinstance(model.hidden_layer_sizes, list):
         model.hidden_layer_sizes = tuple(model.hidden_layer_sizes)
     model._validate_params()
+    history = metadata.get("history") or []
+    steps = metadata.get("frontier_steps") or []
+    if not isinstance(steps, list) or not all(
+        isinstance(step, int) and 0 <= step < len(history) for step in steps
+    ):
+        raise ValueError(f"{path} has malformed frontier steps")
+    frontier = {}
+    for step in steps:
+        keys = {key: f"frontier{step}_{key}" for key in _ARRAY_KEYS}
+        if any(name not in contents for name in keys.values()):
+            raise ValueError(f"model file {path} lacks frontier network {step}")
+        frontier[step] = CompactNetwork.from_arrays(
+            {key: contents[name] for key, name in keys.items()}
+        )
+        if (
+            frontier[step].topology.layer_sizes[:: len(sizes) - 1]
+            != sizes[:: len(sizes) - 1]
+        ):
+            raise ValueError(f"{path} has an inconsistent frontier network {step}")
     model._set_fitted(
         network,
         classes=classes,
         n_features=int(n_features),
         feature_names=metadata.get("feature_names_in"),
         baseline_connections=int(metadata["baseline_connections"]),
-        history=metadata.get("history") or [],
+        history=history,
         best_step=int(metadata.get("best_step", 0)),
+        frontier=frontier,
     )
     return model

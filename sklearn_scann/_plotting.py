@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
-__all__ = ["plot_history", "plot_topology"]
+__all__ = ["plot_frontier", "plot_history", "plot_topology"]
 
 
 def _pyplot():
@@ -88,6 +88,99 @@ def plot_history(model, ax=None):
     ax.legend(handles[0] + more[0], handles[1] + more[1], loc="best")
     ax.set_title(f"SCANN scheme {model.scheme}: synthesis history")
     ax.right_ax = right
+    return ax
+
+
+_FRONTIER_AXES = {
+    "connections": ("n_connections", "connections"),
+    "macs": ("macs", "multiply-accumulates per sample"),
+    "energy": ("energy_pj", "energy per inference (pJ)"),
+}
+
+
+def plot_frontier(model, x="connections", ax=None):
+    """Validation score against network size at every synthesis step.
+
+    Every step's network is a point; the accuracy-size frontier (the
+    networks :meth:`SCANNClassifier.select` chooses from) is joined by a
+    line, steps the adaptive schedule undid are hollow, and the network the
+    model holds is circled.
+
+    Parameters
+    ----------
+    model : SCANNClassifier
+        A fitted model (or a Pipeline ending in one).
+    x : {"connections", "macs", "energy"}, default="connections"
+        Size measure on the horizontal axis (log scale).
+    ax : matplotlib Axes, default=None
+        Where to draw; a new figure is made when None.
+
+    Returns
+    -------
+    ax : matplotlib Axes
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn_scann import SCANNClassifier, plot_frontier
+    >>> X, y = load_iris(return_X_y=True)
+    >>> model = SCANNClassifier(n_rounds=2, epochs_per_step=2, random_state=0)
+    >>> ax = plot_frontier(model.fit(X, y), x="energy")
+    >>> ax.get_xlabel()
+    'energy per inference (pJ)'
+    """
+    model = _final_step(model)
+    check_is_fitted(model)
+    if x not in _FRONTIER_AXES:
+        raise ValueError(f"x must be one of {sorted(_FRONTIER_AXES)}, got {x!r}")
+    key, label = _FRONTIER_AXES[x]
+    plt = _pyplot()
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 4))
+    history = model.history_
+    if any(key not in h for h in history):
+        raise ValueError(f"this model's history does not record {key!r}")
+    sizes = np.array([h[key] for h in history], dtype=float)
+    scores = np.array([h["validation_score"] for h in history], dtype=float)
+    kept = np.array([h.get("accepted", True) for h in history])
+    ax.scatter(sizes[kept], scores[kept], color="tab:blue", label="step", zorder=2)
+    if (~kept).any():
+        ax.scatter(
+            sizes[~kept],
+            scores[~kept],
+            facecolors="none",
+            edgecolors="tab:blue",
+            label="undone step",
+            zorder=2,
+        )
+    front = sorted(p["step"] for p in model.frontier_)
+    front = sorted(front, key=lambda step: sizes[step])
+    ax.plot(
+        sizes[front],
+        scores[front],
+        color="tab:orange",
+        drawstyle="steps-post",
+        label="frontier",
+        zorder=1,
+    )
+    chosen = model.best_step_
+    ax.scatter(
+        [sizes[chosen]],
+        [scores[chosen]],
+        s=160,
+        facecolors="none",
+        edgecolors="black",
+        linewidths=1.5,
+        label="chosen",
+        zorder=3,
+    )
+    ax.set_xscale("log")
+    ax.set_xlabel(label)
+    ax.set_ylabel("validation score")
+    ax.set_title(f"SCANN scheme {model.scheme}: accuracy against size")
+    ax.legend(loc="lower right")
     return ax
 
 

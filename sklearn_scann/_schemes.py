@@ -13,7 +13,15 @@ import numpy as np
 from ._operations import grow_connections, grow_neurons, prune_connections
 from ._topology import Topology
 
-__all__ = ["SCHEMES", "Scheme", "initial_network", "select_checkpoint", "synthesize"]
+__all__ = [
+    "SCHEMES",
+    "Checkpoint",
+    "Scheme",
+    "frontier_steps",
+    "initial_network",
+    "select_checkpoint",
+    "synthesize",
+]
 
 
 @dataclass(frozen=True)
@@ -26,9 +34,9 @@ class Scheme:
     skip : bool
         Whether connections may skip layers (arbitrary feed-forward) or only
         join adjacent layers (a sparse MLP).
-    hidden_layer_sizes : tuple of float
-        Default starting hidden layers, as multiples of the number of input
-        features.
+    hidden_layer_sizes : tuple of int or float
+        Default starting hidden layers (an int is a number of neurons, a
+        float a multiple of the number of input features).
     density : float
         Default fraction of the allowed connections active at the start.
     steps : tuple of str
@@ -53,30 +61,30 @@ SCHEMES = {
     "A": Scheme(
         "A",
         skip=True,
-        hidden_layer_sizes=(0.25,),
+        hidden_layer_sizes=(32,),
         density=0.1,
         steps=("grow_connections", "grow_neurons", "prune_connections"),
-        grow_ratio=0.1,
+        grow_ratio=0.3,
         prune_ratio=0.3,
     ),
     # Destructive over arbitrary feed-forward nets: all skips present at start.
     "B": Scheme(
         "B",
         skip=True,
-        hidden_layer_sizes=(1.0,),
+        hidden_layer_sizes=(100,),
         density=1.0,
         steps=("prune_connections", "grow_connections"),
-        grow_ratio=0.05,
+        grow_ratio=0.2,
         prune_ratio=0.5,
     ),
     # Destructive over an MLP: dense-sparse-dense on adjacent layers only.
     "C": Scheme(
         "C",
         skip=False,
-        hidden_layer_sizes=(1.0,),
+        hidden_layer_sizes=(100,),
         density=1.0,
         steps=("prune_connections", "grow_connections"),
-        grow_ratio=0.05,
+        grow_ratio=0.2,
         prune_ratio=0.5,
     ),
 }
@@ -111,6 +119,12 @@ class Checkpoint:
     biases: np.ndarray
 
 
+def _connections_per_target_layer(topology: Topology) -> np.ndarray:
+    """Active connections entering each layer (index 0, the input layer: 0)."""
+    _, dst = topology.edges()
+    return np.bincount(topology.layer_of[dst], minlength=topology.n_layers)
+
+
 def synthesize(
     scheme: Scheme,
     trainer,
@@ -118,7 +132,7 @@ def synthesize(
     weights,
     biases,
     *,
-    evaluate: Callable[[], float],
+    evaluate: Callable[[], tuple[float, float]],
     rng: np.random.Generator,
     n_rounds: int,
     epochs_per_step: int,
@@ -127,20 +141,45 @@ def synthesize(
     prune_ratio: float,
     neuron_growth: int,
     noise_std: float,
+    tolerance: float,
+    adaptive: bool = True,
     verbose: int = 0,
 ):
-    """Run ``scheme`` for ``n_rounds`` rounds; return history and checkpoints.
+    """Run ``scheme`` for at most ``n_rounds`` rounds; return history and checkpoints.
 
     Step 0 trains the starting network for ``initial_epochs``. Every later
     step applies one operation of the scheme and trains ``epochs_per_step``
-    epochs. After each step ``evaluate()`` scores the network on held-out
-    data, and the step is recorded with a checkpoint of its parameters.
+    epochs; ``evaluate()`` then returns the held-out ``(score, loss)`` and
+    the step is recorded with a checkpoint of its parameters.
+
+    The pruning schedule is adaptive (``adaptive=True``): a pruning step
+    whose score falls more than ``tolerance`` below the best score so far
+    is undone (the network returns to its state before the step; the step
+    stays in the history and among the checkpoints, marked
+    ``accepted=False``) and the pruning ratio is halved. Once the ratio
+    would remove no connection, or has been halved four times, the
+    structure has settled and the loop stops. With ``adaptive=False`` every
+    step is kept and all ``n_rounds`` rounds run.
+
+    Connection growth activates, per target layer, ``grow_ratio`` times the
+    connections the round's pruning step removed there (schemes that prune
+    first: a round always shrinks the network) or ``grow_ratio`` times the
+    active connections (scheme A, which grows first). A step that changes
+    nothing (nothing to grow, nothing left to prune) is recorded with
+    ``changed=False`` and not trained.
     """
     history, checkpoints = [], []
+    prunes_first = scheme.steps[0] == "prune_connections"
 
-    def record(step, round_, operation, epochs, loss, started):
-        score = evaluate()
-        w, b = trainer.parameters()
+    def record(step, round_, operation, epochs, loss, started, *, same_as=None):
+        if same_as is None:
+            score, validation_loss = evaluate()
+            w, b = trainer.parameters()
+        else:  # nothing changed: step ``same_as``'s network and scores
+            score = history[same_as]["validation_score"]
+            validation_loss = history[same_as]["validation_loss"]
+            w, b = checkpoints[same_as].weights, checkpoints[same_as].biases
+            loss = history[same_as]["train_loss"]
         checkpoints.append(Checkpoint(topology, w, b))
         entry = {
             "step": step,
@@ -151,6 +190,10 @@ def synthesize(
             "hidden_layer_sizes": topology.hidden_layer_sizes,
             "train_loss": loss,
             "validation_score": score,
+            "validation_loss": validation_loss,
+            "accepted": True,
+            "changed": same_as is None,
+            "prune_ratio": ratio,
             "seconds": time.perf_counter() - started,
         }
         history.append(entry)
@@ -159,34 +202,53 @@ def synthesize(
                 f"[SCANN {scheme.name}] step {step:3d} round {round_:2d} "
                 f"{operation:<17s} connections={entry['n_connections']:7d} "
                 f"hidden={entry['hidden_layer_sizes']} loss={loss:.4f} "
-                f"validation={score:.4f} ({entry['seconds']:.2f} s)",
+                f"validation={score:.4f} (loss {validation_loss:.4f}) "
+                f"({entry['seconds']:.2f} s)",
                 flush=True,
             )
+        return score
 
+    ratio = float(prune_ratio)
     started = time.perf_counter()
     trainer.set_parameters(topology, weights, biases)
     loss = trainer.train(initial_epochs)
-    record(0, 0, "initial", initial_epochs, loss, started)
+    best = record(0, 0, "initial", initial_epochs, loss, started)
+    # The network the loop continues from (the last accepted step).
+    current = 0
+    pruned = np.zeros(topology.n_layers, dtype=np.int64)
+    settled = prune_ratio <= 0
 
     step = 0
     for round_ in range(1, n_rounds + 1):
+        if settled and step > 0:
+            break
         for operation in scheme.steps:
             step += 1
             started = time.perf_counter()
-            weights, biases = trainer.parameters()
+            base = checkpoints[current]
+            topology, weights, biases = base.topology, base.weights, base.biases
             if operation == "grow_connections" and grow_ratio > 0:
-                candidate_src, candidate_dst = topology.dormant_edges()
-                scores, _ = trainer.structure_scores(candidate_src, candidate_dst)
-                topology, weights, biases = grow_connections(
-                    topology,
-                    weights,
-                    biases,
-                    candidate_src,
-                    candidate_dst,
-                    scores,
-                    grow_ratio,
-                )
+                if prunes_first:
+                    counts = np.floor(grow_ratio * pruned + 0.5)
+                else:
+                    counts = np.floor(
+                        grow_ratio * _connections_per_target_layer(topology) + 0.5
+                    )
+                if counts.sum() > 0:
+                    trainer.set_parameters(topology, weights, biases)
+                    candidate_src, candidate_dst = topology.dormant_edges()
+                    scores, _ = trainer.structure_scores(candidate_src, candidate_dst)
+                    topology, weights, biases = grow_connections(
+                        topology,
+                        weights,
+                        biases,
+                        candidate_src,
+                        candidate_dst,
+                        scores,
+                        counts=counts,
+                    )
             elif operation == "grow_neurons" and neuron_growth > 0:
+                trainer.set_parameters(topology, weights, biases)
                 none = np.zeros(0, dtype=np.int64)
                 _, activations = trainer.structure_scores(none, none)
                 topology, weights, biases = grow_neurons(
@@ -198,30 +260,94 @@ def synthesize(
                     rng,
                     noise_std=noise_std,
                 )
-            elif operation == "prune_connections" and prune_ratio > 0:
+            elif operation == "prune_connections" and not settled:
+                before = _connections_per_target_layer(topology)
                 topology, weights, biases = prune_connections(
-                    topology, weights, biases, prune_ratio
+                    topology, weights, biases, ratio
                 )
+                if topology.n_connections == base.topology.n_connections:
+                    settled = True  # the ratio no longer removes anything
+            if topology is base.topology or topology == base.topology:
+                if operation == "prune_connections":
+                    pruned[:] = 0
+                record(step, round_, operation, 0, np.nan, started, same_as=current)
+                current = len(checkpoints) - 1
+                continue
             trainer.set_parameters(topology, weights, biases)
             loss = trainer.train(epochs_per_step)
-            record(step, round_, operation, epochs_per_step, loss, started)
+            is_prune = operation == "prune_connections"
+            score = record(step, round_, operation, epochs_per_step, loss, started)
+            if adaptive and is_prune and score < best - tolerance - 1e-12:
+                history[-1]["accepted"] = False
+                if verbose:
+                    print(
+                        f"[SCANN {scheme.name}] step {step:3d} undone; "
+                        f"prune ratio {ratio:.3g} -> {ratio / 2:.3g}",
+                        flush=True,
+                    )
+                ratio /= 2
+                pruned[:] = 0
+                if ratio < prune_ratio / 16:
+                    settled = True
+                continue
+            if is_prune:
+                # Layers are never removed, only emptied: counts stay aligned.
+                after = _connections_per_target_layer(topology)
+                pruned = np.maximum(before - after, 0)
+            current = len(checkpoints) - 1
+            best = max(best, score)
     return history, checkpoints
+
+
+def frontier_steps(history) -> list[int]:
+    """Steps on the accuracy-size frontier: no other step is smaller and better.
+
+    "Smaller" is read in connections and, where recorded, in energy per
+    inference; a step is kept when it is Pareto-optimal in either, with the
+    validation score (higher) and loss (lower, on equal scores) as quality.
+    Of steps with the same size and quality only the earliest is kept.
+    """
+    scores = np.array([h["validation_score"] for h in history], dtype=float)
+    losses = np.array([h.get("validation_loss", np.nan) for h in history], float)
+    losses = np.where(np.isfinite(losses), losses, np.inf)
+    kept = set()
+    for key in ("n_connections", "energy_pj"):
+        if not all(key in h for h in history):
+            continue
+        sizes = np.array([h[key] for h in history], dtype=float)
+        order = np.lexsort((np.arange(scores.size), losses, -scores, sizes))
+        best_score, best_loss = -np.inf, np.inf
+        for i in order:
+            if scores[i] > best_score or (
+                scores[i] == best_score and losses[i] < best_loss
+            ):
+                kept.add(int(i))
+                best_score, best_loss = scores[i], losses[i]
+    return sorted(kept)
 
 
 def select_checkpoint(history, selection: str, tolerance: float) -> int:
     """Index of the chosen step.
 
-    ``"best"``: the highest validation score (ties: fewest connections).
-    ``"smallest"``: the fewest connections among steps scoring at least
-    ``best - tolerance`` (ties: higher score). ``"last"``: the final step.
+    ``"best"``: the highest validation score, ties broken by the lower
+    validation loss. ``"smallest"``: the fewest connections among steps
+    scoring at least ``best - tolerance``, ties broken by the lower
+    validation loss. ``"last"``: the last accepted step (the network the
+    synthesis ended with). Remaining ties go to the earlier step.
     """
+    accepted = [i for i, h in enumerate(history) if h.get("accepted", True)]
     if selection == "last":
-        return len(history) - 1
+        return accepted[-1]
     scores = np.array([h["validation_score"] for h in history])
+    losses = np.array([h.get("validation_loss", np.nan) for h in history], dtype=float)
+    losses = np.where(np.isfinite(losses), losses, np.inf)
     sizes = np.array([h["n_connections"] for h in history])
+    steps = np.arange(len(history))
     best = scores.max()
     floor = best if selection == "best" else best - tolerance
     eligible = np.flatnonzero(scores >= floor - 1e-12)
-    # Fewest connections first, then the higher score, then the earlier step.
-    order = np.lexsort((eligible, -scores[eligible], sizes[eligible]))
+    if selection == "best":
+        order = np.lexsort((steps[eligible], losses[eligible], -scores[eligible]))
+    else:
+        order = np.lexsort((steps[eligible], losses[eligible], sizes[eligible]))
     return int(eligible[order[0]])

@@ -31,8 +31,9 @@ _budget = 1
 class ThreadShare:
     """One running fit's share of the budget."""
 
-    def __init__(self, threads: int):
-        self.threads = threads  # what the fit should use now
+    def __init__(self, threads: int, cap: int | None = None):
+        self.cap = cap  # the most this fit can use well (None: no limit)
+        self.threads = threads if cap is None else min(threads, cap)
         self.applied = torch.get_num_threads()  # what its thread uses
 
     def apply(self):
@@ -46,18 +47,23 @@ class ThreadShare:
 def _rebalance():
     share = max(1, _budget // max(len(_active), 1))
     for fit in _active:
-        fit.threads = share
+        fit.threads = share if fit.cap is None else min(share, fit.cap)
 
 
 @contextmanager
-def fit_threads():
-    """Run a fit within this process's budget; yields its :class:`ThreadShare`."""
+def fit_threads(cap: int | None = None):
+    """Run a fit within this process's budget; yields its :class:`ThreadShare`.
+
+    ``cap`` bounds the fit's share: a network whose batches take a few
+    hundred microseconds gains nothing from more threads and loses much to
+    their synchronisation when the machine is busy.
+    """
     global _budget
     original = torch.get_num_threads()
     with _lock:
         if not _active:
             _budget = original
-        share = ThreadShare(original)
+        share = ThreadShare(original, cap)
         _active.append(share)
         _rebalance()
     share.apply()

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import functools
+import math
 import warnings
 
 import numpy as np
@@ -164,6 +165,20 @@ class SCANNNet(NeuralNet):
 
     #: The fit's :class:`~sklearn_scann._threads.ThreadShare`, applied per batch.
     thread_share = None
+    #: ``(base_lr, total_updates)`` of a cosine decay over one ``train`` call
+    #: (a warm restart after every structural change), or None: constant lr.
+    lr_cycle = None
+    #: Optimizer updates made so far in the current cycle.
+    cycle_update = 0
+
+    def _apply_lr_cycle(self):
+        base, total = self.lr_cycle
+        lr = (
+            0.5 * base * (1.0 + math.cos(math.pi * min(self.cycle_update / total, 1.0)))
+        )
+        for group in self.optimizer_.param_groups:
+            group["lr"] = lr
+        self.cycle_update += 1
 
     def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
         if iterator is None:
@@ -185,6 +200,8 @@ class SCANNNet(NeuralNet):
     def train_step(self, batch, **fit_params):
         if self.thread_share is not None:
             self.thread_share.apply()
+        if self.lr_cycle is not None:
+            self._apply_lr_cycle()
         if self.callbacks_:
             return super().train_step(batch, **fit_params)
         optimizer = self.optimizer_
@@ -233,9 +250,12 @@ class Trainer:
         device="cpu",
         seed=0,
         threads=None,
+        lr_schedule="constant",
     ):
         self.dataset = dataset
         self.device = device
+        self.learning_rate = learning_rate
+        self.lr_schedule = lr_schedule
         generator = torch.Generator().manual_seed(int(seed))
         if solver == "adam":
             optimizer, extra = torch.optim.Adam, _fused_adam_options()
@@ -288,6 +308,10 @@ class Trainer:
         """Train ``epochs`` epochs; return the last epoch's mean training loss."""
         if epochs <= 0:
             return float("nan")
+        if self.lr_schedule == "cosine":
+            batches = -(-len(self.dataset) // self.net.batch_size)
+            self.net.lr_cycle = (self.learning_rate, max(epochs * batches - 1, 1))
+            self.net.cycle_update = 0
         # One history row per epoch; earlier rounds' rows are not needed.
         self.net.history.clear()
         self.net.fit_loop(self.dataset, epochs=epochs)

@@ -35,7 +35,7 @@ def test_fit_learns_and_exposes_attributes(fitted, blobs):
     hidden_and_output = sum(fitted.topology_.layer_sizes[1:])
     assert fitted.n_parameters_ == fitted.n_connections_ + hidden_and_output
     assert fitted.flops_ == 2 * fitted.n_connections_
-    assert fitted.baseline_connections_ == 8 * 8 + 8 * 3
+    assert fitted.baseline_connections_ == 8 * 100 + 100 * 3  # start: (100,)
     assert fitted.compression_ratio_ == pytest.approx(
         fitted.baseline_connections_ / fitted.n_connections_
     )
@@ -293,7 +293,16 @@ def test_small_data_start_gets_at_least_200_steps(blobs):
         n_rounds=1, epochs_per_step=1, validation_fraction=0.0, random_state=0
     ).fit(X, y)
     assert clf.history_[0]["epochs"] == 100
-    assert [h["epochs"] for h in clf.history_[1:]] == [1, 1]
+    # ... and every later step at least min_updates_per_step=100 (50 epochs)
+    assert [h["epochs"] for h in clf.history_[1:] if h["changed"]] == [50, 50]
+    floorless = SCANNClassifier(
+        n_rounds=1,
+        epochs_per_step=1,
+        validation_fraction=0.0,
+        min_updates_per_step=0,
+        random_state=0,
+    ).fit(X, y)
+    assert [h["epochs"] for h in floorless.history_[1:] if h["changed"]] == [1, 1]
     explicit = SCANNClassifier(
         n_rounds=0, epochs_per_step=1, initial_epochs=3, random_state=0
     ).fit(X, y)

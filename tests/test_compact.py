@@ -95,6 +95,8 @@ def test_pickle_size_follows_connections_not_dense_start(rng):
         epochs_per_step=1,
         initial_epochs=1,
         selection="last",
+        keep_frontier=False,
+        pruning_schedule="fixed",
         random_state=0,
     ).fit(X, y)
     dense_start_bytes = 8 * (20 * 400 + 20 * 3 + 400 * 3)

@@ -59,10 +59,13 @@ def test_scikit_learn_pca_shrinks_start_by_d_over_k(digits, fast):
         [
             ("scale", StandardScaler()),
             ("pca", PCA(n_components=k)),
-            ("scann", SCANNClassifier(random_state=0, **fast)),
+            (
+                "scann",
+                SCANNClassifier(hidden_layer_sizes=(1.0,), random_state=0, **fast),
+            ),
         ]
     ).fit(X, y)
-    alone = SCANNClassifier(random_state=0, **fast).fit(X, y)
+    alone = SCANNClassifier(hidden_layer_sizes=(1.0,), random_state=0, **fast).fit(X, y)
     assert _starting_hidden(alone)[0] / _starting_hidden(pipe["scann"])[0] == 64 / k
 
 
