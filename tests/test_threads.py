@@ -9,6 +9,7 @@ import numpy as np
 import torch
 from sklearn.model_selection import GridSearchCV
 
+import sklearn_scann._classifier
 from sklearn_scann import SCANNClassifier
 from sklearn_scann._threads import fit_threads, running_fits
 
@@ -47,6 +48,21 @@ def test_concurrent_fits_split_the_budget():
         torch.set_num_threads(before)
 
 
+def test_a_capped_fit_never_takes_more_than_its_cap():
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        with fit_threads(cap=1) as small:
+            assert small.threads == 1
+            with fit_threads() as large:
+                assert (small.threads, large.threads) == (1, 1)
+            assert small.threads == 1
+        with fit_threads() as alone:
+            assert alone.threads == 2
+    finally:
+        torch.set_num_threads(before)
+
+
 def test_grid_search_processes_use_at_most_the_cores(blobs, fast):
     """joblib's process workers each get ``cores // n_jobs`` threads."""
     X, y = blobs
@@ -65,8 +81,11 @@ def test_grid_search_processes_use_at_most_the_cores(blobs, fast):
         assert threads.max() <= cores // 2
 
 
-def test_grid_search_threads_share_one_process_budget(blobs, fast):
+def test_grid_search_threads_share_one_process_budget(blobs, fast, monkeypatch):
     """The threading backend runs fits side by side in this process."""
+    # These networks are small enough to train on one thread each: lift
+    # that cap so the shares come from the budget alone.
+    monkeypatch.setattr(sklearn_scann._classifier, "_ONE_THREAD_MACS", 0)
     X, y = blobs
     budget = torch.get_num_threads()
     seen, done = [], threading.Event()
@@ -89,9 +108,12 @@ def test_grid_search_threads_share_one_process_budget(blobs, fast):
     fits = np.array([len(threads) for threads in seen])
     used = np.array([sum(threads) for threads in seen])
     assert fits.max() == 2, "the two fits never overlapped; the test saw nothing"
-    # A fit takes its smaller share at its next batch: allow that moment.
-    over = np.mean(used > np.maximum(budget, fits))
-    assert over < 0.05, f"oversubscribed in {over:.0%} of samples"
+    # A fit takes its smaller share at its next batch, which on a busy
+    # machine may be a while: judge the samples where both fits ran, where
+    # a missing budget would oversubscribe nearly all of the time.
+    both = fits == 2
+    over = np.mean(used[both] > np.maximum(budget, 2))
+    assert over < 0.25, f"oversubscribed in {over:.0%} of the overlapping samples"
     assert torch.get_num_threads() == budget
 
 
