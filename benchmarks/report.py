@@ -29,6 +29,7 @@ DOCS = HERE.parent / "docs"
 FIGURE = "benchmark_accuracy_connections.png"
 SCRIPTS = (
     "bench_suite.py",
+    "bench_growth.py",
     "bench_classifier.py",
     "bench_inference.py",
     "bench_scaling.py",
@@ -170,7 +171,7 @@ def environment_text(meta):
     )
 
 
-def page(suite, classifier, inference, scaling):
+def page(suite, growth, classifier, inference, scaling):
     parts = [
         "Benchmarks",
         "==========",
@@ -204,6 +205,23 @@ def page(suite, classifier, inference, scaling):
                 else []
             ),
             *markdown_block("bench_suite"),
+        ]
+    if growth is not None:
+        parts += [
+            "Does growth earn its place?",
+            "---------------------------",
+            "",
+            "``benchmarks/bench_growth.py``: on the same data, scheme B with a",
+            "fixed schedule and no fine-tuning, gradient growth (SCANN) and three",
+            "variants against pruning alone with the same net shrink per round.",
+            "Pruning alone's final size is the budget; each growth variant is",
+            "scored with its best frontier network within it (where it never got",
+            "that small, with its smallest network, so the growth columns can",
+            "hold a few more connections).",
+            "",
+            environment_text(growth["meta"]),
+            "",
+            *markdown_block("bench_growth"),
         ]
     if classifier is not None:
         meta, rows = classifier["meta"], classifier["rows"]
@@ -321,7 +339,11 @@ def main():
     if classifier is not None:
         plot(classifier["rows"], DOCS / "_static" / FIGURE)
     text = page(
-        load("bench_suite"), classifier, load("bench_inference"), load("bench_scaling")
+        load("bench_suite"),
+        load("bench_growth"),
+        classifier,
+        load("bench_inference"),
+        load("bench_scaling"),
     )
     (DOCS / "benchmarks.rst").write_text(text)
     print(f"wrote {DOCS / 'benchmarks.rst'}")

@@ -139,7 +139,7 @@ def protected_connections(topology: Topology, weights) -> np.ndarray:
     return keep
 
 
-def prune_connections(topology: Topology, weights, biases, ratio: float):
+def prune_connections(topology: Topology, weights, biases, ratio: float, *, keep=None):
     """Remove the ``ratio`` fraction of active connections with the smallest |w|.
 
     The selection is made per target layer: the connections entering a layer
@@ -151,12 +151,15 @@ def prune_connections(topology: Topology, weights, biases, ratio: float):
     connection in row-major order. The connections of
     :func:`protected_connections` are never removed, so pruning never
     empties a hidden layer and never cuts an output off from the inputs
-    (a network left like that could only predict a constant). Dead neurons
-    are removed afterwards.
+    (a network left like that could only predict a constant), nor those
+    ``keep`` (a boolean mask aligned with ``topology.edges()``) marks.
+    Dead neurons are removed afterwards.
     """
     weights = np.asarray(weights, dtype=float)
     src, dst = topology.edges()
     protected = protected_connections(topology, weights)
+    if keep is not None:
+        protected |= np.asarray(keep, dtype=bool)
     remove = np.zeros(src.size, dtype=bool)
     for _, entering, k in _per_target_layer(topology, dst, ratio):
         order = entering[np.argsort(np.abs(weights[entering]), kind="stable")]

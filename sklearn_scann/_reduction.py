@@ -228,6 +228,12 @@ class DimensionalityReducer(TransformerMixin, BaseEstimator):
     n_jobs : int, default=None
         Parallel jobs over the folds of each candidate's cross-validation.
         None means 1 unless in a :obj:`joblib.parallel_backend` context.
+    selection : {"best", "smallest"}, default="best"
+        How ``method="auto"`` picks among its candidates: the highest mean
+        cross-validated accuracy (``"best"``), or the fewest components
+        whose mean accuracy is within one standard error (over the folds)
+        of the best candidate's (``"smallest"``, the one-standard-error
+        rule: reduce only as far as the data show no loss).
     max_samples : int or None, default=2000
         Bounds the work that grows faster than linearly with the number of
         samples. ``"auto"`` scores its candidates on a stratified subsample
@@ -347,6 +353,7 @@ class DimensionalityReducer(TransformerMixin, BaseEstimator):
         "cv": ["cv_object"],
         "n_jobs": [Integral, None],
         "max_samples": [Interval(Integral, 1, None, closed="left"), None],
+        "selection": [StrOptions({"best", "smallest"})],
         "random_state": ["random_state"],
     }
 
@@ -362,6 +369,7 @@ class DimensionalityReducer(TransformerMixin, BaseEstimator):
         cv=3,
         n_jobs=None,
         max_samples=2000,
+        selection="best",
         random_state=None,
     ):
         self.method = method
@@ -373,6 +381,7 @@ class DimensionalityReducer(TransformerMixin, BaseEstimator):
         self.cv = cv
         self.n_jobs = n_jobs
         self.max_samples = max_samples
+        self.selection = selection
         self.random_state = random_state
 
     # -- helpers --------------------------------------------------------------
@@ -434,7 +443,7 @@ class DimensionalityReducer(TransformerMixin, BaseEstimator):
             )
             X, y = X[np.sort(keep)], y[np.sort(keep)]
         folds = list(cv.split(X, y))
-        scores = {}
+        scores, errors = {}, {}
         # Small matrices: threaded BLAS buys nothing here, and on a busy machine
         # its spinning threads made the default search on load_digits 10x slower.
         with warnings.catch_warnings(), threadpool_limits(limits=1, user_api="blas"):
@@ -459,9 +468,20 @@ class DimensionalityReducer(TransformerMixin, BaseEstimator):
                         error_score="raise",
                     )
                     scores[(method, n_components)] = float(np.mean(fold_scores))
+                    errors[(method, n_components)] = float(
+                        np.std(fold_scores, ddof=1) / np.sqrt(len(fold_scores))
+                        if len(fold_scores) > 1
+                        else 0.0
+                    )
         self.scores_ = scores
         order = {method: rank for rank, method in enumerate(methods)}
         best = max(scores, key=lambda key: (scores[key], -key[1], -order[key[0]]))
+        if self.selection == "smallest":
+            # The one-standard-error rule: the fewest components scoring
+            # within one standard error (over folds) of the best candidate.
+            floor = scores[best] - errors[best] - 1e-12
+            eligible = [key for key in scores if scores[key] >= floor]
+            best = min(eligible, key=lambda key: (key[1], -scores[key], order[key[0]]))
         return best
 
     # -- fit / transform ------------------------------------------------------

@@ -119,6 +119,24 @@ class Checkpoint:
     biases: np.ndarray
 
 
+def _against_gradient(topology: Topology, weights, candidate_dst, gradients):
+    """Starting weights for grown connections: a small step against ``dL/dw``.
+
+    Each candidate gets ``-sign(dL/dw)`` times a tenth of the median
+    ``|w|`` of the active connections entering its layer, so that a grown
+    connection starts where one step of descent would take it, at the
+    layer's own scale.
+    """
+    weights = np.abs(np.asarray(weights, dtype=float))
+    _, dst = topology.edges()
+    layer_of = topology.layer_of
+    scale = np.zeros(topology.n_layers)
+    for layer in range(1, topology.n_layers):
+        entering = weights[layer_of[dst] == layer]
+        scale[layer] = 0.1 * np.median(entering) if entering.size else 0.0
+    return -np.sign(gradients) * scale[layer_of[np.asarray(candidate_dst)]]
+
+
 def _connections_per_target_layer(topology: Topology) -> np.ndarray:
     """Active connections entering each layer (index 0, the input layer: 0)."""
     _, dst = topology.edges()
@@ -141,8 +159,11 @@ def synthesize(
     prune_ratio: float,
     neuron_growth: int,
     noise_std: float,
-    tolerance: float,
+    tolerance,
     adaptive: bool = True,
+    growth_criterion: str = "gradient",
+    growth_init: str = "zero",
+    growth_grace: bool = False,
     verbose: int = 0,
 ):
     """Run ``scheme`` for at most ``n_rounds`` rounds; return history and checkpoints.
@@ -153,7 +174,8 @@ def synthesize(
     the step is recorded with a checkpoint of its parameters.
 
     The pruning schedule is adaptive (``adaptive=True``): a pruning step
-    whose score falls more than ``tolerance`` below the best score so far
+    whose score falls more than ``tolerance`` (a number, or a function of
+    the best score giving one) below the best score so far
     is undone (the network returns to its state before the step; the step
     stays in the history and among the checkpoints, marked
     ``accepted=False``) and the pruning ratio is halved. Once the ratio
@@ -170,6 +192,7 @@ def synthesize(
     """
     history, checkpoints = [], []
     prunes_first = scheme.steps[0] == "prune_connections"
+    tolerance_at = _as_function(tolerance)
 
     def record(step, round_, operation, epochs, loss, started, *, same_as=None):
         if same_as is None:
@@ -216,6 +239,7 @@ def synthesize(
     # The network the loop continues from (the last accepted step).
     current = 0
     pruned = np.zeros(topology.n_layers, dtype=np.int64)
+    grown = np.zeros(0, dtype=np.int64)  # keys of connections in their grace
     settled = prune_ratio <= 0
 
     step = 0
@@ -235,9 +259,20 @@ def synthesize(
                         grow_ratio * _connections_per_target_layer(topology) + 0.5
                     )
                 if counts.sum() > 0:
-                    trainer.set_parameters(topology, weights, biases)
                     candidate_src, candidate_dst = topology.dormant_edges()
-                    scores, _ = trainer.structure_scores(candidate_src, candidate_dst)
+                    if growth_criterion == "random":
+                        scores = rng.random(candidate_src.size)
+                    else:
+                        trainer.set_parameters(topology, weights, biases)
+                        scores, _ = trainer.structure_scores(
+                            candidate_src, candidate_dst
+                        )
+                    initial = 0.0
+                    if growth_init == "gradient" and growth_criterion != "random":
+                        initial = _against_gradient(
+                            topology, weights, candidate_dst, scores
+                        )
+                    before_keys = topology.edge_keys()
                     topology, weights, biases = grow_connections(
                         topology,
                         weights,
@@ -246,7 +281,10 @@ def synthesize(
                         candidate_dst,
                         scores,
                         counts=counts,
+                        initial_weight=initial,
                     )
+                    if growth_grace:
+                        grown = np.setdiff1d(topology.edge_keys(), before_keys)
             elif operation == "grow_neurons" and neuron_growth > 0:
                 trainer.set_parameters(topology, weights, biases)
                 none = np.zeros(0, dtype=np.int64)
@@ -262,8 +300,11 @@ def synthesize(
                 )
             elif operation == "prune_connections" and not settled:
                 before = _connections_per_target_layer(topology)
+                # A connection grown since the last accepted prune is spared
+                # once (grace period), so it has one step to prove itself.
+                spared = np.isin(topology.edge_keys(), grown) if grown.size else None
                 topology, weights, biases = prune_connections(
-                    topology, weights, biases, ratio
+                    topology, weights, biases, ratio, keep=spared
                 )
                 if topology.n_connections == base.topology.n_connections:
                     settled = True  # the ratio no longer removes anything
@@ -277,7 +318,7 @@ def synthesize(
             loss = trainer.train(epochs_per_step)
             is_prune = operation == "prune_connections"
             score = record(step, round_, operation, epochs_per_step, loss, started)
-            if adaptive and is_prune and score < best - tolerance - 1e-12:
+            if adaptive and is_prune and score < best - tolerance_at(best) - 1e-12:
                 history[-1]["accepted"] = False
                 if verbose:
                     print(
@@ -291,6 +332,7 @@ def synthesize(
                     settled = True
                 continue
             if is_prune:
+                grown = np.zeros(0, dtype=np.int64)
                 # Layers are never removed, only emptied: counts stay aligned.
                 after = _connections_per_target_layer(topology)
                 pruned = np.maximum(before - after, 0)
@@ -326,12 +368,20 @@ def frontier_steps(history) -> list[int]:
     return sorted(kept)
 
 
-def select_checkpoint(history, selection: str, tolerance: float) -> int:
+def _as_function(tolerance):
+    """A tolerance as a function of the best score (a number is constant)."""
+    if callable(tolerance):
+        return tolerance
+    return lambda best: float(tolerance)
+
+
+def select_checkpoint(history, selection: str, tolerance) -> int:
     """Index of the chosen step.
 
     ``"best"``: the highest validation score, ties broken by the lower
     validation loss. ``"smallest"``: the fewest connections among steps
-    scoring at least ``best - tolerance``, ties broken by the lower
+    scoring at least ``best - tolerance`` (a number, or a function of
+    ``best``), ties broken by the lower
     validation loss. ``"last"``: the last accepted step (the network the
     synthesis ended with). Remaining ties go to the earlier step.
     """
@@ -344,7 +394,7 @@ def select_checkpoint(history, selection: str, tolerance: float) -> int:
     sizes = np.array([h["n_connections"] for h in history])
     steps = np.arange(len(history))
     best = scores.max()
-    floor = best if selection == "best" else best - tolerance
+    floor = best if selection == "best" else best - _as_function(tolerance)(best)
     eligible = np.flatnonzero(scores >= floor - 1e-12)
     if selection == "best":
         order = np.lexsort((steps[eligible], losses[eligible], -scores[eligible]))

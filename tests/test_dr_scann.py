@@ -2,6 +2,7 @@
 
 # SPDX-License-Identifier: BSD-3-Clause
 
+import numpy as np
 import pytest
 from sklearn.datasets import load_digits
 from sklearn.decomposition import PCA
@@ -78,11 +79,43 @@ def test_make_dr_scann_builds_the_pipeline(digits, fast):
         random_state=0,
         **fast,
     )
-    assert [name for name, _ in model.steps] == ["dr", "scann"]
+    assert [name for name, _ in model.steps] == ["dr", "standardize", "scann"]
     assert model["scann"].scheme == "C"
     model.fit(X, y)
     assert model["scann"].n_features_in_ == 16
     assert model.score(X, y) > 0.7
+    # the network sees standardised reduced features
+    reduced = model[:-1].transform(X)
+    np.testing.assert_allclose(reduced.mean(axis=0), 0, atol=1e-6)
+    np.testing.assert_allclose(reduced.std(axis=0), 1, atol=1e-6)
+
+
+def test_auto_keeps_every_feature_when_reducing_costs_accuracy():
+    # Two interleaved half moons: any one-dimensional projection mixes the
+    # classes, which the nearest-neighbour probe sees and a linear one does not.
+    from sklearn.datasets import make_moons
+
+    X, y = make_moons(n_samples=600, noise=0.15, random_state=0)
+    dr = make_dr_scann(random_state=0)["dr"].fit(X, y)
+    assert dr.n_components_ == 2
+    assert dr.selection == "smallest"
+
+
+def test_smallest_selection_is_the_one_standard_error_rule(digits):
+    X, y = digits
+    reducer = DimensionalityReducer(
+        "auto",
+        candidate_methods=("pca",),
+        candidate_components=(0.125, 0.25, 1.0),
+        selection="smallest",
+        random_state=0,
+    ).fit(X, y)
+    best = max(reducer.scores_.values())
+    chosen = reducer.scores_[(reducer.method_, reducer.n_components_)]
+    assert chosen <= best
+    # no candidate with fewer components is within reach of the best
+    fewer = [s for (m, k), s in reducer.scores_.items() if k < reducer.n_components_]
+    assert all(s < chosen for s in fewer)
 
 
 def test_grid_search_over_reduction_and_ratios(digits, fast):

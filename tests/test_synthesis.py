@@ -63,12 +63,19 @@ def test_last_is_the_last_accepted_step():
 
 def test_tolerance_is_at_least_one_validation_sample():
     clf = SCANNClassifier(tolerance=0.01)
-    assert clf._effective_tolerance(None, 30) == pytest.approx(1 / 30)
-    assert clf._effective_tolerance(None, 1000) == pytest.approx(0.01)
+    assert clf._tolerance_rule(None, 30)(0.9) == pytest.approx(1 / 30)
+    assert clf._tolerance_rule(None, 1000)(0.9) == pytest.approx(0.01)
     # Kish's effective size: 2 heavy of 10 rows count as about 2.6 samples
     weights = np.array([10.0, 10.0] + [0.1] * 8)
     n = weights.sum() ** 2 / (weights**2).sum()
-    assert clf._effective_tolerance(weights, 10) == pytest.approx(1 / n)
+    assert clf._tolerance_rule(weights, 10)(0.9) == pytest.approx(1 / n)
+
+
+def test_auto_tolerance_is_one_standard_error_of_the_best_score():
+    rule = SCANNClassifier(tolerance="auto")._tolerance_rule(None, 400)
+    assert rule(0.8) == pytest.approx(np.sqrt(0.8 * 0.2 / 400))  # 2 points
+    assert rule(0.5) > rule(0.8) > rule(0.99)
+    assert rule(1.0) == pytest.approx(1 / 400)  # never below one sample
 
 
 def test_frontier_keeps_only_steps_nothing_smaller_beats():
@@ -257,3 +264,37 @@ def test_plot_frontier_marks_the_chosen_network(synthesized, x):
     assert "frontier" in labels and "chosen" in labels
     with pytest.raises(ValueError, match="x must be one of"):
         plot_frontier(synthesized, x="bytes")
+
+
+def test_pruning_spares_the_connections_it_is_told_to_keep(rng):
+    # No hidden layer: no dead-neuron removal to blur what pruning chose.
+    top = Topology.dense([6, 3], skip=True)
+    weights = rng.normal(size=top.n_connections)
+    keep = np.zeros(top.n_connections, dtype=bool)
+    weakest = np.argsort(np.abs(weights))[:3]
+    keep[weakest] = True
+    new, _, _ = prune_connections(top, weights, np.zeros(9), 0.5, keep=keep)
+    assert new.n_connections == top.n_connections - 9
+    src, dst = top.edges()
+    kept = set(zip(*new.edges(), strict=True))
+    assert {(src[i], dst[i]) for i in weakest} <= kept
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"growth_criterion": "random"},
+        {"growth_init": "gradient"},
+        {"growth_grace": True},
+    ],
+)
+def test_growth_variants_run_and_differ_from_the_default(params, iris):
+    X, y = iris
+    common = {"pruning_schedule": "fixed", "random_state": 0, **QUICK}
+    default = SCANNClassifier(**common).fit(X, y)
+    variant = SCANNClassifier(**common, **params).fit(X, y)
+    assert variant.score(X, y) > 0.8
+    sizes = [h["n_connections"] for h in variant.history_]
+    assert sizes != [h["n_connections"] for h in default.history_] or not np.allclose(
+        variant.predict_proba(X), default.predict_proba(X)
+    )
