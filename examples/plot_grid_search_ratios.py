@@ -5,10 +5,10 @@ Tuning the growth and pruning ratios with GridSearchCV
 :class:`~sklearn_scann.SCANNClassifier` is an ordinary scikit-learn
 estimator, so its synthesis parameters can be tuned with
 :class:`~sklearn.model_selection.GridSearchCV`. This example searches a small
-grid of ``grow_ratio`` (the fraction of dormant connections activated at each
-growth step) and ``prune_ratio`` (the fraction of active connections removed
-at each pruning step), and records both the accuracy and the size of every
-candidate network.
+grid of ``grow_ratio`` (for scheme B, the fraction of the connections a round
+pruned that its growth step brings back) and ``prune_ratio`` (the fraction of
+active connections a pruning step starts by removing), and records both the
+accuracy and the size of every candidate network.
 """
 
 # SPDX-License-Identifier: BSD-3-Clause
@@ -123,21 +123,19 @@ plt.show()
 # %%
 # What the grids say
 # ------------------
-# Look at the colour bar of the accuracy grid first: it spans less than one
-# point. The spread between folds is as large, as the table below shows
-# (mean and standard deviation over the three folds), so the search cannot
-# really tell these candidates apart by accuracy. The refitted "best"
-# candidate won by a hair.
+# Look at the colour bar of the accuracy grid first: it spans about a point
+# and a half. The spread between folds is of the same size, as the table below
+# shows (mean and standard deviation over the three folds), so the search
+# cannot really tell these candidates apart by accuracy.
 #
 # The connections vary far more, and not smoothly. Each round removes
 # ``prune_ratio`` of the active connections and brings back ``grow_ratio`` of
-# the dormant ones, but the network kept is the checkpoint chosen by
-# ``selection="smallest"``: the fewest connections within ``tolerance`` of the
-# best validation score of that fit. When pruning cuts too deep, no later
-# step comes within the tolerance of the early scores and the fit falls back
-# to an early, large checkpoint. The last column shows this: with
-# ``prune_ratio=0.75`` and little regrowth, one fold can keep the dense
-# starting network while another ends with a few dozen connections.
+# what it removed; a pruning step that costs more than the tolerance (one
+# standard error of the validation accuracy) is undone and the next one
+# prunes half as much. With only three rounds, a large ``prune_ratio`` gets
+# furthest, and whether a fold's first deep cut survives its validation
+# split decides whether it ends with hundreds of connections or a few dozen:
+# the middle column shows one fold that kept far more than the other two.
 print(f"{'grow':>5s} {'prune':>5s} {'accuracy':>13s}  connections per fold")
 for index, params in enumerate(results["params"]):
     folds = [results[f"split{k}_test_connections"][index] for k in range(3)]

@@ -15,10 +15,10 @@ how the number of connections changed during synthesis.
 # The digits are 8 x 8 images of handwritten digits: 64 pixel features and 10
 # classes. Both models are fitted in a pipeline behind a
 # :class:`~sklearn.preprocessing.StandardScaler`. ``SCANNClassifier`` uses
-# scheme B with its default settings: it starts from a network whose hidden
-# layer is as wide as the input and which has every allowed connection, skip
-# connections from the inputs to the outputs included, and then alternates
-# pruning and regrowing connections while it trains. The MLP keeps its
+# scheme B with its default settings: it starts from a network with one
+# hidden layer of 100 neurons and every allowed connection, skip connections
+# from the inputs to the outputs included, and then alternates pruning and
+# regrowing connections while it trains. The MLP keeps its
 # scikit-learn defaults (one hidden layer of 100 neurons).
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
@@ -69,8 +69,8 @@ table = scann[-1].summary()
 # connections left and the score on a validation split held out from the
 # training data. :func:`~sklearn_scann.plot_history` draws it; the dashed
 # line marks ``best_step_``, the step that was kept: by default the one with
-# the fewest connections whose validation score is within one point of the
-# best.
+# the fewest connections whose validation score is within one standard error
+# of the best.
 import matplotlib.pyplot as plt  # noqa: E402
 
 from sklearn_scann import plot_history  # noqa: E402

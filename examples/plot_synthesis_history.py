@@ -86,15 +86,25 @@ for record in clf.history_:
 # Why that step?
 # --------------
 # With the default ``selection="smallest"``, the kept step is the one with the
-# fewest connections among the steps whose validation score is within
-# ``tolerance`` of the best score. The rule is easy to check by hand:
+# fewest connections among the steps whose validation score is within the
+# tolerance of the best score (ties go to the lower validation loss). The
+# default ``tolerance="auto"`` is one standard error of the best score on the
+# validation rows, and at least one row's worth. The rule is easy to check by
+# hand:
+import numpy as np  # noqa: E402
+
+n_valid = int(np.ceil(clf.validation_fraction * len(X_train)))
 best_score = max(record["validation_score"] for record in clf.history_)
+tolerance = max(np.sqrt(best_score * (1 - best_score) / n_valid), 1 / n_valid)
 eligible = [
     record
     for record in clf.history_
-    if record["validation_score"] >= best_score - clf.tolerance
+    if record["validation_score"] >= best_score - tolerance - 1e-12
 ]
-smallest = min(eligible, key=lambda record: record["n_connections"])
+smallest = min(
+    eligible, key=lambda record: (record["n_connections"], record["validation_loss"])
+)
+print(f"tolerance:              {tolerance:.3f} ({n_valid} validation rows)")
 print(f"best validation score:  {best_score:.3f}")
 print(f"steps within tolerance: {[record['step'] for record in eligible]}")
 print(f"fewest connections:     step {smallest['step']}")
@@ -103,9 +113,9 @@ print(f"best_step_:             {clf.best_step_}")
 # %%
 # A validation split of a fifth of 133 training samples holds only 27 samples,
 # so one sample moves the score by almost 4 points and many steps tie at the
-# top. ``selection="best"`` (the highest score, ties going to fewer
-# connections) or ``"last"`` keep another step; a larger ``tolerance`` trades
-# more accuracy for size.
+# top. ``selection="best"`` (the highest score, ties going to the lower
+# validation loss) or ``"last"`` keep another step; a larger ``tolerance``
+# trades more accuracy for size.
 #
 # The kept network
 # ----------------

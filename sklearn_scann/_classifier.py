@@ -176,6 +176,10 @@ class SCANNClassifier(ClassifierMixin, BaseEstimator):
         (a tenth of the median ``|w|`` entering its layer).
     growth_grace : bool, default=False
         Spare grown connections from the next pruning step.
+    joint_regrowth : bool, default=False
+        Schemes B and C: regrow right after pruning, scored by the gradient
+        of the pruned network, and train once per round (one
+        ``"prune_and_regrow"`` step) instead of training after each.
     keep_frontier : bool, default=True
         Keep the networks of the accuracy-size frontier (for
         :meth:`select`); False keeps only the chosen network (smaller
@@ -330,6 +334,7 @@ class SCANNClassifier(ClassifierMixin, BaseEstimator):
         "growth_criterion": [StrOptions({"gradient", "random"})],
         "growth_init": [StrOptions({"zero", "gradient"})],
         "growth_grace": ["boolean"],
+        "joint_regrowth": ["boolean"],
         "keep_frontier": ["boolean"],
         "tolerance": [Interval(Real, 0, 1, closed="both"), StrOptions({"auto"})],
         "noise_std": [Interval(Real, 0, None, closed="left")],
@@ -366,6 +371,7 @@ class SCANNClassifier(ClassifierMixin, BaseEstimator):
         growth_criterion="gradient",
         growth_init="zero",
         growth_grace=False,
+        joint_regrowth=False,
         keep_frontier=True,
         noise_std=0.01,
         cost_model=None,
@@ -397,6 +403,7 @@ class SCANNClassifier(ClassifierMixin, BaseEstimator):
         self.growth_criterion = growth_criterion
         self.growth_init = growth_init
         self.growth_grace = growth_grace
+        self.joint_regrowth = joint_regrowth
         self.keep_frontier = keep_frontier
         self.noise_std = noise_std
         self.cost_model = cost_model
@@ -576,6 +583,7 @@ class SCANNClassifier(ClassifierMixin, BaseEstimator):
                 growth_criterion=self.growth_criterion,
                 growth_init=self.growth_init,
                 growth_grace=self.growth_grace,
+                joint_regrowth=self.joint_regrowth,
                 verbose=self.verbose,
             )
             best_step = select_checkpoint(history, self.selection, tolerance)

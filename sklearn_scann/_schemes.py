@@ -137,6 +137,11 @@ def _against_gradient(topology: Topology, weights, candidate_dst, gradients):
     return -np.sign(gradients) * scale[layer_of[np.asarray(candidate_dst)]]
 
 
+def prunes_first_scheme(scheme: Scheme) -> bool:
+    """Whether a round starts by pruning and then regrows (schemes B, C)."""
+    return scheme.steps == ("prune_connections", "grow_connections")
+
+
 def _connections_per_target_layer(topology: Topology) -> np.ndarray:
     """Active connections entering each layer (index 0, the input layer: 0)."""
     _, dst = topology.edges()
@@ -164,6 +169,7 @@ def synthesize(
     growth_criterion: str = "gradient",
     growth_init: str = "zero",
     growth_grace: bool = False,
+    joint_regrowth: bool = False,
     verbose: int = 0,
 ):
     """Run ``scheme`` for at most ``n_rounds`` rounds; return history and checkpoints.
@@ -191,7 +197,9 @@ def synthesize(
     ``changed=False`` and not trained.
     """
     history, checkpoints = [], []
-    prunes_first = scheme.steps[0] == "prune_connections"
+    if joint_regrowth and prunes_first_scheme(scheme):
+        scheme = Scheme(**{**scheme.__dict__, "steps": ("prune_and_regrow",)})
+    prunes_first = scheme.steps[0] in _PRUNING
     tolerance_at = _as_function(tolerance)
 
     def record(step, round_, operation, epochs, loss, started, *, same_as=None):
@@ -231,6 +239,37 @@ def synthesize(
             )
         return score
 
+    def grow(topology, weights, biases, counts):
+        """Grow ``counts`` connections per target layer; also their keys."""
+        if counts.sum() <= 0:
+            return topology, weights, biases, np.zeros(0, dtype=np.int64)
+        candidate_src, candidate_dst = topology.dormant_edges()
+        if growth_criterion == "random":
+            scores = rng.random(candidate_src.size)
+        else:
+            trainer.set_parameters(topology, weights, biases)
+            scores, _ = trainer.structure_scores(candidate_src, candidate_dst)
+        initial = 0.0
+        if growth_init == "gradient" and growth_criterion != "random":
+            initial = _against_gradient(topology, weights, candidate_dst, scores)
+        before_keys = topology.edge_keys()
+        topology, weights, biases = grow_connections(
+            topology,
+            weights,
+            biases,
+            candidate_src,
+            candidate_dst,
+            scores,
+            counts=counts,
+            initial_weight=initial,
+        )
+        return (
+            topology,
+            weights,
+            biases,
+            np.setdiff1d(topology.edge_keys(), before_keys),
+        )
+
     ratio = float(prune_ratio)
     started = time.perf_counter()
     trainer.set_parameters(topology, weights, biases)
@@ -258,33 +297,9 @@ def synthesize(
                     counts = np.floor(
                         grow_ratio * _connections_per_target_layer(topology) + 0.5
                     )
-                if counts.sum() > 0:
-                    candidate_src, candidate_dst = topology.dormant_edges()
-                    if growth_criterion == "random":
-                        scores = rng.random(candidate_src.size)
-                    else:
-                        trainer.set_parameters(topology, weights, biases)
-                        scores, _ = trainer.structure_scores(
-                            candidate_src, candidate_dst
-                        )
-                    initial = 0.0
-                    if growth_init == "gradient" and growth_criterion != "random":
-                        initial = _against_gradient(
-                            topology, weights, candidate_dst, scores
-                        )
-                    before_keys = topology.edge_keys()
-                    topology, weights, biases = grow_connections(
-                        topology,
-                        weights,
-                        biases,
-                        candidate_src,
-                        candidate_dst,
-                        scores,
-                        counts=counts,
-                        initial_weight=initial,
-                    )
-                    if growth_grace:
-                        grown = np.setdiff1d(topology.edge_keys(), before_keys)
+                topology, weights, biases, new = grow(topology, weights, biases, counts)
+                if growth_grace:
+                    grown = new
             elif operation == "grow_neurons" and neuron_growth > 0:
                 trainer.set_parameters(topology, weights, biases)
                 none = np.zeros(0, dtype=np.int64)
@@ -298,7 +313,7 @@ def synthesize(
                     rng,
                     noise_std=noise_std,
                 )
-            elif operation == "prune_connections" and not settled:
+            elif operation in _PRUNING and not settled:
                 before = _connections_per_target_layer(topology)
                 # A connection grown since the last accepted prune is spared
                 # once (grace period), so it has one step to prove itself.
@@ -308,15 +323,24 @@ def synthesize(
                 )
                 if topology.n_connections == base.topology.n_connections:
                     settled = True  # the ratio no longer removes anything
+                elif operation == "prune_and_regrow" and grow_ratio > 0:
+                    # Regrow at once, scored on the pruned network: the
+                    # gradient shows which dormant connections make up for
+                    # the removed ones; one training serves both.
+                    removed = before - _connections_per_target_layer(topology)
+                    counts = np.floor(grow_ratio * np.maximum(removed, 0) + 0.5)
+                    topology, weights, biases, new = grow(
+                        topology, weights, biases, counts
+                    )
             if topology is base.topology or topology == base.topology:
-                if operation == "prune_connections":
+                if operation in _PRUNING:
                     pruned[:] = 0
                 record(step, round_, operation, 0, np.nan, started, same_as=current)
                 current = len(checkpoints) - 1
                 continue
             trainer.set_parameters(topology, weights, biases)
             loss = trainer.train(epochs_per_step)
-            is_prune = operation == "prune_connections"
+            is_prune = operation in _PRUNING
             score = record(step, round_, operation, epochs_per_step, loss, started)
             if adaptive and is_prune and score < best - tolerance_at(best) - 1e-12:
                 history[-1]["accepted"] = False
@@ -366,6 +390,9 @@ def frontier_steps(history) -> list[int]:
                 kept.add(int(i))
                 best_score, best_loss = scores[i], losses[i]
     return sorted(kept)
+
+
+_PRUNING = ("prune_connections", "prune_and_regrow")
 
 
 def _as_function(tolerance):
