@@ -21,7 +21,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from ._compact import CompactNetwork
+from ._compact import CompactNetwork, class_logits
 from ._cost import CostModel, dense_connections, inference_cost
 from ._schemes import (
     SCHEMES,
@@ -513,7 +513,10 @@ class SCANNClassifier(ClassifierMixin, BaseEstimator):
 
         n_features = X.shape[1]
         hidden = self._starting_hidden_sizes(n_features)
-        layer_sizes = (n_features, *hidden, self.classes_.size)
+        # Two classes need one output (the logit of the second), as in
+        # MLPClassifier: half the output connections of two softmax outputs.
+        n_outputs = 1 if self.classes_.size == 2 else self.classes_.size
+        layer_sizes = (n_features, *hidden, n_outputs)
         density = _default(self.initial_density, scheme.density)
         topology, weights, biases = initial_network(
             layer_sizes, skip=scheme.skip, density=density, rng=rng
@@ -555,7 +558,7 @@ class SCANNClassifier(ClassifierMixin, BaseEstimator):
             )
 
             def evaluate():
-                logits = trainer.predict_logits(validation)
+                logits = class_logits(trainer.predict_logits(validation))
                 score = np.average(logits.argmax(axis=1) == y_valid, weights=w_valid)
                 log_proba = log_softmax(logits, axis=1)
                 loss = -np.average(
@@ -851,14 +854,16 @@ class SCANNClassifier(ClassifierMixin, BaseEstimator):
                 )
             if not np.isfinite(X).all():
                 raise ValueError("Input X contains NaN or infinity.")
-            return self.network_.decision_function(X.astype(np.float64, copy=False))
+            return class_logits(
+                self.network_.decision_function(X.astype(np.float64, copy=False))
+            )
         check_is_fitted(self)
         X = validate_data(
             self, X, accept_sparse="csr", dtype=[np.float64, np.float32], reset=False
         )
         if not hasattr(X, "toarray"):
             X = X.astype(np.float64, copy=False)
-        return self.network_.decision_function(X)
+        return class_logits(self.network_.decision_function(X))
 
     def predict_proba(self, X):
         """Class probabilities.

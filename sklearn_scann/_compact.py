@@ -9,7 +9,21 @@ import scipy.sparse as sp
 
 from ._topology import Topology
 
-__all__ = ["CompactNetwork"]
+__all__ = ["CompactNetwork", "class_logits"]
+
+
+def class_logits(outputs: np.ndarray) -> np.ndarray:
+    """One logit per class from a network's outputs.
+
+    A binary classifier's network has a single output ``z``, the logit of
+    the second class against the first (as ``MLPClassifier`` has); the
+    class logits are then ``[0, z]``, whose softmax is ``[1 - s, s]`` with
+    ``s`` the logistic function of ``z``. Other outputs are the class logits
+    already.
+    """
+    if outputs.shape[1] != 1:
+        return outputs
+    return np.hstack([np.zeros_like(outputs), outputs])
 
 
 class CompactNetwork:

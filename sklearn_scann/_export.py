@@ -158,7 +158,9 @@ def _network_and_classes(model):
     """The CompactNetwork to export and the label of each of its outputs."""
     if isinstance(model, CompactNetwork):
         network = model
-        classes = np.arange(network.topology.layer_sizes[-1])
+        # One output is a binary network's logit of the second class.
+        outputs = network.topology.layer_sizes[-1]
+        classes = np.arange(2 if outputs == 1 else outputs)
     else:
         check_is_fitted(model, ["network_", "classes_", "n_features_in_"])
         network = model.network_
@@ -168,12 +170,20 @@ def _network_and_classes(model):
                 f"model.n_features_in_={model.n_features_in_} does not match the "
                 f"{network.topology.layer_sizes[0]} inputs of model.network_"
             )
-    if classes.shape != (network.topology.layer_sizes[-1],):
+    outputs = network.topology.layer_sizes[-1]
+    # A binary network has one output (or two, saved by sklearn-scann 0.1).
+    if classes.ndim != 1 or _n_classes(network) != classes.size:
         raise ValueError(
-            f"{classes.size} classes do not match the "
-            f"{network.topology.layer_sizes[-1]} outputs of the network"
+            f"{classes.size} classes do not match the {outputs} outputs of the "
+            "network"
         )
     return network, classes
+
+
+def _n_classes(network: CompactNetwork) -> int:
+    """Classes of a network: its outputs, or 2 for a one-output (binary) one."""
+    outputs = network.topology.layer_sizes[-1]
+    return 2 if outputs == 1 else outputs
 
 
 def _needed_layers(network: CompactNetwork) -> set[int]:
@@ -347,7 +357,7 @@ def _header_text(network, labels: _ClassLabels, name: str, dtype: str) -> str:
         f"#define {macro}_H",
         "",
         f"#define {n_features} {network.topology.layer_sizes[0]}",
-        f"#define {n_classes} {network.topology.layer_sizes[-1]}",
+        f"#define {n_classes} {_n_classes(network)}",
         "",
         "#ifdef __cplusplus",
         'extern "C" {',
@@ -456,7 +466,9 @@ def _layer_code(network, target: int, name: str, literals: _Literals):
         n_values += block.nnz
         n_index_bytes += (size + 1) * row_size + block.nnz * col_size
     if is_output:
-        loop.append("        logits[i] = z;")
+        # A binary network's single output is the second class's logit.
+        offset = " + 1" if size == 1 else ""
+        loop.append(f"        logits[i{offset}] = z;")
     else:
         loop.append(f"        h{target}[i] = z > {zero} ? z : {zero};")
     loop.append("    }")
@@ -529,6 +541,15 @@ def _source_text(network, labels: _ClassLabels, name: str, literals) -> str:
         *(f"    {ctype} h{t}[{topology.layer_sizes[t]}];" for t in hidden),
         f"    unsigned long {counters};",
         *ignore_inputs,
+        *(
+            [
+                "",
+                "    /* Binary: the first class's logit is 0. */",
+                f"    logits[0] = {zero};",
+            ]
+            if topology.layer_sizes[-1] == 1
+            else []
+        ),
         *loops,
         "}",
         "",

@@ -186,7 +186,9 @@ def load(path):
     classes = _labels_from_json(metadata.get("classes"))
     n_features = metadata.get("n_features_in")
     sizes = network.topology.layer_sizes
-    if n_features != sizes[0] or classes.size != sizes[-1]:
+    # Two classes: one output, or two in files of sklearn-scann 0.1.
+    outputs = {1, 2} if classes.size == 2 else {classes.size}
+    if n_features != sizes[0] or sizes[-1] not in outputs:
         raise ValueError(
             f"{path} is inconsistent: {n_features} features and {classes.size} "
             f"classes for layers {sizes}"

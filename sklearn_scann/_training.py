@@ -17,7 +17,13 @@ from skorch.utils import to_device
 from ._network import build_network, gather_edge_values, read_parameters
 from ._topology import Topology
 
-__all__ = ["BatchDataset", "ShuffledBatches", "SCANNNet", "Trainer"]
+__all__ = [
+    "BatchDataset",
+    "SCANNNet",
+    "ShuffledBatches",
+    "Trainer",
+    "class_logits_tensor",
+]
 
 
 @functools.cache
@@ -33,6 +39,17 @@ def _fused_adam_options() -> dict:
     except (RuntimeError, TypeError, ValueError):
         return {}
     return {"optimizer__fused": True}
+
+
+def class_logits_tensor(outputs: torch.Tensor) -> torch.Tensor:
+    """Torch twin of :func:`~sklearn_scann._compact.class_logits`.
+
+    A single output ``z`` (a binary network) becomes the class logits
+    ``[0, z]``: the cross-entropy on them is the logistic loss of ``z``.
+    """
+    if outputs.shape[1] != 1:
+        return outputs
+    return torch.cat([torch.zeros_like(outputs), outputs], dim=1)
 
 
 class BatchDataset(torch.utils.data.Dataset):
@@ -222,6 +239,7 @@ class SCANNNet(NeuralNet):
     def get_loss(self, y_pred, y_true, X=None, training=False):
         # The functional form of the net's criterion (CrossEntropyLoss), so
         # that one call serves the plain and the per-sample (weighted) loss.
+        y_pred = class_logits_tensor(y_pred)
         weight = None if X is None else X.get("sample_weight")
         if weight is None:
             return torch.nn.functional.cross_entropy(y_pred, y_true)
@@ -342,7 +360,9 @@ class Trainer:
         for start in range(0, n, batch):
             X, y = dataset[torch.arange(start, min(start + batch, n))]
             logits, hidden = module.propagate(X["X"], effective, keep_hidden=True)
-            per_sample = torch.nn.functional.cross_entropy(logits, y, reduction="none")
+            per_sample = torch.nn.functional.cross_entropy(
+                class_logits_tensor(logits), y, reduction="none"
+            )
             if X["sample_weight"] is not None:
                 per_sample = per_sample * X["sample_weight"]
             # Weights have mean 1 over the dataset: the sum over n is the

@@ -9,7 +9,7 @@ import subprocess
 import numpy as np
 import pytest
 from scipy.special import softmax
-from sklearn.datasets import load_digits, load_iris
+from sklearn.datasets import load_breast_cancer, load_digits, load_iris
 from sklearn.exceptions import NotFittedError
 from sklearn.preprocessing import StandardScaler
 
@@ -176,6 +176,26 @@ def test_compiled_model_matches_predict_proba(digits_model, digits, dtype, tmp_p
         digits_model.network_.decision_function(X),
         rtol=tolerance,
         atol=tolerance,
+    )
+
+
+@needs_cc
+def test_binary_model_exports_its_single_logit(tmp_path):
+    X, y = load_breast_cancer(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    model = SCANNClassifier(
+        n_rounds=1, epochs_per_step=3, initial_epochs=15, random_state=0
+    ).fit(X, y)
+    assert model.topology_.layer_sizes[-1] == 1  # one logit for two classes
+    header, _ = export_c(model, tmp_path, name="cancer_net", dtype="double")
+    assert "#define CANCER_NET_N_CLASSES 2" in header.read_text()
+    predicted, proba, logits = run_predictions(tmp_path, "cancer_net", "double", X[:40])
+    expected = model.predict_proba(X[:40])
+    np.testing.assert_array_equal(predicted, np.argmax(expected, axis=1))
+    np.testing.assert_allclose(proba, expected, rtol=0, atol=TOLERANCE["double"])
+    np.testing.assert_array_equal(logits[:, 0], 0.0)
+    np.testing.assert_allclose(
+        logits[:, 1], model.network_.decision_function(X[:40])[:, 0], atol=1e-9
     )
 
 

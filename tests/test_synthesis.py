@@ -298,3 +298,40 @@ def test_growth_variants_run_and_differ_from_the_default(params, iris):
     assert sizes != [h["n_connections"] for h in default.history_] or not np.allclose(
         variant.predict_proba(X), default.predict_proba(X)
     )
+
+
+def test_binary_network_has_one_output_and_two_class_probabilities():
+    from sklearn.datasets import load_breast_cancer
+
+    X, y = load_breast_cancer(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    clf = SCANNClassifier(random_state=0, **QUICK).fit(X, y)
+    assert clf.topology_.layer_sizes[-1] == 1
+    assert clf.baseline_connections_ == 30 * 100 + 100 * 1
+    proba = clf.predict_proba(X)
+    z = clf.network_.decision_function(X)[:, 0]
+    np.testing.assert_allclose(proba[:, 1], 1 / (1 + np.exp(-z)))
+    assert clf.score(X, y) > 0.9
+
+
+def test_binary_model_saved_with_two_outputs_still_loads(tmp_path):
+    # Files of sklearn-scann 0.1 hold two softmax outputs for two classes.
+    from sklearn_scann._compact import CompactNetwork
+
+    X, y = load_iris(return_X_y=True)
+    X, y = X[y < 2], y[y < 2]
+    clf = SCANNClassifier(random_state=0, **QUICK).fit(X, y)
+    top = Topology.dense([4, 2], skip=True)
+    old = CompactNetwork(top, np.arange(8, dtype=float) - 4, np.zeros(6))
+    clf._set_fitted(
+        old,
+        classes=clf.classes_,
+        n_features=4,
+        feature_names=None,
+        baseline_connections=8,
+        history=clf.history_,
+        best_step=clf.best_step_,
+    )
+    loaded = load(clf.save(tmp_path / "old.npz"))
+    np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
+    np.testing.assert_allclose(loaded.predict_proba(X).sum(axis=1), 1.0)
