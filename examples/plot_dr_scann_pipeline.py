@@ -129,9 +129,9 @@ print(f"test accuracy:              {dr_scann.score(X_test, y_test):.3f}")
 # steps named ``"dr"``, ``"standardize"`` (the reduced features rescaled to
 # zero mean and unit variance, the scale the network trains best on) and
 # ``"scann"``. Its default search is set up for speed and safety: PCA, kernel
-# PCA and two random projections, keeping a quarter, half or all of the
-# features, scored by a nearest-neighbour probe, and it keeps the *fewest*
-# features within one standard error of the best score. Its hidden layer
+# PCA and two random projections keeping a quarter or half of the features,
+# against all of them as they are, scored by a nearest-neighbour probe; the
+# best-scoring candidate is kept. Its hidden layer
 # keeps SCANN's default width (100) unless float sizes are given, so here the
 # reduction shrinks the input block of the starting network. Extra keyword
 # arguments go to :class:`~sklearn_scann.SCANNClassifier`, reducer settings

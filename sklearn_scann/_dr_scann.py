@@ -63,13 +63,12 @@ def make_dr_scann(
         Further :class:`DimensionalityReducer` parameters. By default
         ``method="auto"`` searches PCA, kernel PCA and the Gaussian and
         sparse random projections (the reductions that fit in well under a
-        second on thousands of rows) keeping 25%, 50% or all of the
-        features, and keeps the fewest features within one standard error
-        of the best probe score (``selection="smallest"``): a reduction the
-        data do not support is not forced on the network. The probe is a
-        15-nearest-neighbour classifier: it sees non-linear structure (two
-        interleaved classes in two features) that a linear probe misses,
-        and fits in no time.
+        second on thousands of rows) keeping 25% or 50% of the features,
+        against keeping all of them as they are (``"identity"``), and keeps
+        the best-scoring candidate: a reduction the data do not support is
+        not forced on the network. The probe is a 15-nearest-neighbour
+        classifier: it sees non-linear structure (two interleaved classes in
+        two features) that a linear probe misses, and fits in no time.
     scheme : {"A", "B", "C"}, default="B"
         SCANN scheme.
     hidden_layer_sizes : tuple of int or float, default=None
@@ -101,7 +100,7 @@ def make_dr_scann(
         "estimator": KNeighborsClassifier(n_neighbors=15),
         "candidate_methods": FAST_METHODS,
         "candidate_components": (0.25, 0.5, 1.0),
-        "selection": "smallest",
+        "selection": "best",
         **(reducer_params or {}),
     }
     reducer = DimensionalityReducer(

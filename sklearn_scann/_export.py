@@ -174,8 +174,7 @@ def _network_and_classes(model):
     # A binary network has one output (or two, saved by sklearn-scann 0.1).
     if classes.ndim != 1 or _n_classes(network) != classes.size:
         raise ValueError(
-            f"{classes.size} classes do not match the {outputs} outputs of the "
-            "network"
+            f"{classes.size} classes do not match the {outputs} outputs of the network"
         )
     return network, classes
 

@@ -27,7 +27,7 @@ from sklearn.model_selection import (
     train_test_split,
 )
 from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import MinMaxScaler
+from sklearn.preprocessing import FunctionTransformer, MinMaxScaler
 from sklearn.random_projection import (
     GaussianRandomProjection,
     SparseRandomProjection,
@@ -56,6 +56,11 @@ METHODS = (
     "sparse_random_projection",
     "binary_random_projection",
 )
+
+# What method="auto" keeps when its best candidate keeps every feature: the
+# features themselves (after scaling). A rotation of all of them would cost
+# the network its sparse, per-feature connections and buy nothing.
+IDENTITY = "identity"
 
 # Methods whose reduction is an eigen-decomposition over the training samples,
 # so they cannot return more components than there are samples.
@@ -163,6 +168,8 @@ def _make_reducer(method: str, n_components: int, seed: int):
         )
     if method == "binary_random_projection":
         return _BinaryRandomProjection(n_components=n_components, random_state=seed)
+    if method == IDENTITY:
+        return FunctionTransformer()
     raise ValueError(f"unknown method {method!r}")  # pragma: no cover
 
 
@@ -217,7 +224,9 @@ class DimensionalityReducer(TransformerMixin, BaseEstimator):
     candidate_components : list or tuple of int or float, default=(0.25, 0.5)
         Numbers of kept features tried by ``method="auto"``, each read like
         ``n_components``. Candidates that resolve to the same int are tried
-        once.
+        once. A candidate keeping every feature is tried once, as the
+        features themselves (``"identity"``): a rotation of all of them
+        reduces nothing and spreads every input over every output.
     estimator : estimator object, default=None
         Classifier scored on the reduced data by ``method="auto"``; cloned for
         every fit. None means ``LogisticRegression(max_iter=300)``.
@@ -250,7 +259,9 @@ class DimensionalityReducer(TransformerMixin, BaseEstimator):
     Attributes
     ----------
     method_ : str
-        The reduction used: ``method``, or the one ``method="auto"`` selected.
+        The reduction used: ``method``, or the one ``method="auto"``
+        selected; ``"identity"`` when ``"auto"`` kept every feature as it is
+        (after scaling).
     n_components_ : int
         Number of features kept (output features).
     compression_ratio_ : float
@@ -455,26 +466,33 @@ class DimensionalityReducer(TransformerMixin, BaseEstimator):
             # judged by its score like any other; the warning is shown only
             # when the chosen method is fitted.
             warnings.filterwarnings("ignore", category=ConvergenceWarning)
-            for method in methods:
-                for n_components in sizes:
-                    pipeline = self._pipeline(method, n_components, seed, estimator)
-                    fold_scores = cross_val_score(
-                        pipeline,
-                        X,
-                        y,
-                        cv=folds,
-                        scoring="accuracy",
-                        n_jobs=self.n_jobs,
-                        error_score="raise",
-                    )
-                    scores[(method, n_components)] = float(np.mean(fold_scores))
-                    errors[(method, n_components)] = float(
-                        np.std(fold_scores, ddof=1) / np.sqrt(len(fold_scores))
-                        if len(fold_scores) > 1
-                        else 0.0
-                    )
+            candidates = [
+                (method, n_components)
+                for method in methods
+                for n_components in sizes
+                if n_components < X.shape[1]
+            ]
+            if sizes[-1] == X.shape[1]:
+                candidates.append((IDENTITY, X.shape[1]))
+            for method, n_components in candidates:
+                pipeline = self._pipeline(method, n_components, seed, estimator)
+                fold_scores = cross_val_score(
+                    pipeline,
+                    X,
+                    y,
+                    cv=folds,
+                    scoring="accuracy",
+                    n_jobs=self.n_jobs,
+                    error_score="raise",
+                )
+                scores[(method, n_components)] = float(np.mean(fold_scores))
+                errors[(method, n_components)] = float(
+                    np.std(fold_scores, ddof=1) / np.sqrt(len(fold_scores))
+                    if len(fold_scores) > 1
+                    else 0.0
+                )
         self.scores_ = scores
-        order = {method: rank for rank, method in enumerate(methods)}
+        order = {method: rank for rank, method in enumerate([*methods, IDENTITY])}
         best = max(scores, key=lambda key: (scores[key], -key[1], -order[key[0]]))
         if self.selection == "smallest":
             # The one-standard-error rule: the fewest components scoring

@@ -98,7 +98,9 @@ def test_auto_keeps_every_feature_when_reducing_costs_accuracy():
     X, y = make_moons(n_samples=600, noise=0.15, random_state=0)
     dr = make_dr_scann(random_state=0)["dr"].fit(X, y)
     assert dr.n_components_ == 2
-    assert dr.selection == "smallest"
+    # keeping every feature means keeping them as they are, not rotated
+    assert dr.method_ == "identity"
+    np.testing.assert_allclose(dr.transform(X), dr.scaler_.transform(X))
 
 
 def test_smallest_selection_is_the_one_standard_error_rule(digits):
