@@ -154,7 +154,7 @@ class SCANNClassifier(ClassifierMixin, BaseEstimator):
     pruning_schedule : {"adaptive", "fixed"}, default="adaptive"
         ``"adaptive"``: a pruning step that costs more than the tolerance
         is undone and the pruning ratio halved; the synthesis stops once
-        the ratio removes nothing or has been halved four times.
+        the ratio removes nothing or has been halved five times.
         ``"fixed"``: every step is kept and all ``n_rounds`` rounds run.
     lr_schedule : {"cosine", "constant"}, default="cosine"
         ``"cosine"``: every training phase (the start, each step, the fine

@@ -185,7 +185,7 @@ def synthesize(
     is undone (the network returns to its state before the step; the step
     stays in the history and among the checkpoints, marked
     ``accepted=False``) and the pruning ratio is halved. Once the ratio
-    would remove no connection, or has been halved four times, the
+    would remove no connection, or has been halved five times, the
     structure has settled and the loop stops. With ``adaptive=False`` every
     step is kept and all ``n_rounds`` rounds run.
 
