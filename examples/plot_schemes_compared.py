@@ -138,14 +138,14 @@ plt.show()
 # Reading the figure
 # ------------------
 # Schemes B and C walk leftwards from their dense start: a pruning step
-# removes half of the connections, and the regrowth that follows adds back a
-# fifth of what it removed, chosen by the loss gradient. A pruning step that
-# costs more than the tolerance (one standard error of the validation
-# accuracy) is undone, stays in the history, and the next one prunes half as
-# much; once pruning settles the synthesis stops. The selection rule
-# (``selection="smallest"``: the fewest connections within the tolerance of
-# the best validation score) then picks the step to keep. Scheme A walks the
-# other way: it starts from a sparse seed with a narrow hidden layer and
+# removes 70% (B) or half (C) of the connections, and the regrowth that
+# follows adds back a fifth of what it removed, chosen by the loss gradient. A
+# pruning step that costs more than the tolerance (one standard error of the
+# validation accuracy) is undone, stays in the history, and the next one
+# prunes half as much; once pruning settles the synthesis stops. The selection
+# rule (``selection="smallest"``: the fewest connections within the tolerance
+# of the best validation score) then picks the step to keep. Scheme A walks
+# the other way: it starts from a sparse seed with a narrow hidden layer and
 # grows, with a pruning step at the end of every round.
 #
 # On the right, in this run schemes B and C are at least as accurate as the

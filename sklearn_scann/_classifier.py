@@ -112,7 +112,7 @@ class SCANNClassifier(ClassifierMixin, BaseEstimator):
         Fraction of the active connections removed at each pruning step (per
         target layer, by the smallest ``|w|``); with the adaptive schedule
         the starting ratio, halved after every undone step. None uses the
-        scheme's default: 0.3 for A, 0.5 for B and C.
+        scheme's default: 0.3 for A, 0.7 for B, 0.5 for C.
     neuron_growth : int, default=1
         Neurons split per hidden layer at each neuron-growth step (scheme A).
     n_rounds : int, default=10
@@ -286,6 +286,10 @@ class SCANNClassifier(ClassifierMixin, BaseEstimator):
       with half the output connections.
     - The chosen network is fine-tuned on all training rows (on the ten
       smallest data sets, -2.0 instead of -2.8 points against the MLP).
+    - Scheme B starts pruning at 0.7 of the connections per step: on the
+      suite (16 data sets x 5 seeds) 22.7x fewer connections than the MLP
+      against 16.5x at 0.5, at the same mean accuracy (81.39% against
+      81.43%). The undo rule halves it wherever that costs accuracy.
     - Growth stays SCANN's: the largest ``|dL/dw|``, weights started at
       0, no grace period. On the suite (``benchmarks/bench_growth.py``)
       random regrowth, a start against the gradient and a grace period

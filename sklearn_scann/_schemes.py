@@ -75,7 +75,7 @@ SCHEMES = {
         density=1.0,
         steps=("prune_connections", "grow_connections"),
         grow_ratio=0.2,
-        prune_ratio=0.5,
+        prune_ratio=0.7,
     ),
     # Destructive over an MLP: dense-sparse-dense on adjacent layers only.
     "C": Scheme(

@@ -290,7 +290,11 @@ def test_cuda_requested_without_cuda(blobs, fast):
 def test_small_data_start_gets_at_least_200_steps(blobs):
     X, y = blobs  # 240 training rows in batches of 200: 2 steps an epoch
     clf = SCANNClassifier(
-        n_rounds=1, epochs_per_step=1, validation_fraction=0.0, random_state=0
+        n_rounds=1,
+        epochs_per_step=1,
+        validation_fraction=0.0,
+        pruning_schedule="fixed",
+        random_state=0,
     ).fit(X, y)
     assert clf.history_[0]["epochs"] == 100
     # ... and every later step at least min_updates_per_step=100 (50 epochs)
@@ -300,6 +304,7 @@ def test_small_data_start_gets_at_least_200_steps(blobs):
         epochs_per_step=1,
         validation_fraction=0.0,
         min_updates_per_step=0,
+        pruning_schedule="fixed",
         random_state=0,
     ).fit(X, y)
     assert [h["epochs"] for h in floorless.history_[1:] if h["changed"]] == [1, 1]
