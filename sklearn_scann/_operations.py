@@ -267,12 +267,9 @@ def grow_neurons(
         order = np.argsort(-activations[members], kind="stable")
         parents = members[order[:k]]
 
-        grown, neuron_map = topology.add_neurons(layer, k)
-        weights = carry_edge_values(topology, weights, grown, neuron_map)
-        new_biases = np.zeros(grown.n_neurons)
-        new_biases[neuron_map] = biases
-        new_activations = np.zeros(grown.n_neurons)
-        new_activations[neuron_map] = activations
+        grown, neuron_map, weights, new_biases, new_activations = _with_new_neurons(
+            topology, weights, biases, activations, layer, k
+        )
         parents = neuron_map[parents]
         children = grown.layer_neurons(layer)[-k:]
 
@@ -304,14 +301,26 @@ def grow_neurons(
     return topology, weights, biases
 
 
-def _refill_layer(topology: Topology, weights, biases, activations, layer, count, rng):
-    """Give empty hidden ``layer`` ``count`` fully connected new neurons."""
+def _with_new_neurons(topology: Topology, weights, biases, activations, layer, count):
+    """``count`` unconnected neurons appended to ``layer``, values carried over.
+
+    Returns the new topology, the old-to-new neuron map, and the weights,
+    biases and activations on the new numbering (new neurons at 0).
+    """
     grown, neuron_map = topology.add_neurons(layer, count)
     weights = carry_edge_values(topology, weights, grown, neuron_map)
     new_biases = np.zeros(grown.n_neurons)
     new_biases[neuron_map] = biases
     new_activations = np.zeros(grown.n_neurons)
     new_activations[neuron_map] = activations
+    return grown, neuron_map, weights, new_biases, new_activations
+
+
+def _refill_layer(topology: Topology, weights, biases, activations, layer, count, rng):
+    """Give empty hidden ``layer`` ``count`` fully connected new neurons."""
+    grown, _, weights, new_biases, new_activations = _with_new_neurons(
+        topology, weights, biases, activations, layer, count
+    )
     children = grown.layer_neurons(layer)
     sources = np.concatenate(
         [grown.layer_neurons(s) for s in grown.source_layers(layer)]
