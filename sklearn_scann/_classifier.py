@@ -52,15 +52,6 @@ def _default(value, scheme_default):
     return scheme_default if value is None else value
 
 
-def _dense_block_entries(layer_sizes, skip: bool) -> int:
-    """Entries of the dense weight blocks the module multiplies per sample."""
-    total = 0
-    for target in range(1, len(layer_sizes)):
-        sources = layer_sizes[:target] if skip else layer_sizes[target - 1 : target]
-        total += layer_sizes[target] * sum(sources)
-    return total
-
-
 def _resolve_device(device: str) -> str:
     import torch
 
@@ -546,7 +537,7 @@ class SCANNClassifier(ClassifierMixin, BaseEstimator):
             epochs_per_step = max(
                 epochs_per_step, -(-self.min_updates_per_step // batches_per_epoch)
             )
-        batch_macs = batch_size * _dense_block_entries(layer_sizes, scheme.skip)
+        batch_macs = batch_size * dense_connections(layer_sizes, skip=scheme.skip)
         cap = 1 if batch_macs < _ONE_THREAD_MACS else None
         with fit_threads(cap) as threads:
             # Both parts index X in place: no copy of the data on the CPU.

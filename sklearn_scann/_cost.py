@@ -92,10 +92,20 @@ class CostModel:
         )
 
 
-def dense_connections(layer_sizes) -> int:
-    """Connections of the fully connected MLP with these layer sizes."""
+def dense_connections(layer_sizes, *, skip=False) -> int:
+    """Connections of the fully connected network with these layer sizes.
+
+    An MLP (adjacent layers only) by default; with ``skip=True`` every layer
+    also feeds every later one.
+    """
     sizes = list(layer_sizes)
-    return int(sum(a * b for a, b in zip(sizes[:-1], sizes[1:], strict=False)))
+    return int(
+        sum(
+            size * (sum(sizes[:target]) if skip else sizes[target - 1])
+            for target, size in enumerate(sizes)
+            if target > 0
+        )
+    )
 
 
 def n_parameters(topology: Topology) -> int:

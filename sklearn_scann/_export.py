@@ -158,9 +158,7 @@ def _network_and_classes(model):
     """The CompactNetwork to export and the label of each of its outputs."""
     if isinstance(model, CompactNetwork):
         network = model
-        # One output is a binary network's logit of the second class.
-        outputs = network.topology.layer_sizes[-1]
-        classes = np.arange(2 if outputs == 1 else outputs)
+        classes = np.arange(_n_classes(network))
     else:
         check_is_fitted(model, ["network_", "classes_", "n_features_in_"])
         network = model.network_

@@ -53,3 +53,10 @@ def test_fitted_cost_attributes_and_summary(blobs, fast, capsys):
     assert "input -> output" in table  # scheme B starts with skip connections
     assert f"{model.compression_ratio_:.1f}x" in table
     assert np.isfinite(model.energy_pj_)
+
+
+@pytest.mark.parametrize("skip", [False, True])
+def test_dense_connections_counts_every_allowed_connection(skip):
+    for sizes in ([8, 100, 3], [5, 6, 4, 3], [2, 0, 2]):
+        expected = Topology.dense(sizes, skip=skip).n_connections
+        assert dense_connections(sizes, skip=skip) == expected
