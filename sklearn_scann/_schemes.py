@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -42,9 +42,9 @@ class Scheme:
     steps : tuple of str
         The operations of one round, each followed by training.
     grow_ratio, prune_ratio : float
-        Default fractions grown (of the dormant connections) and pruned (of
-        the active ones) per step. A constructive scheme grows more than it
-        prunes; a destructive one prunes more than it regrows.
+        Default fractions grown and pruned (of the active connections) per
+        step; a scheme that prunes first regrows a fraction of what it
+        pruned, so that every round shrinks the network.
     """
 
     name: str
@@ -119,6 +119,23 @@ class Checkpoint:
     biases: np.ndarray
 
 
+# The operations that prune (and may regrow at once, ``joint_regrowth``).
+_PRUNING = ("prune_connections", "prune_and_regrow")
+
+
+def _as_function(tolerance):
+    """A tolerance as a function of the best score (a number is constant)."""
+    if callable(tolerance):
+        return tolerance
+    return lambda best: float(tolerance)
+
+
+def _validation_losses(history) -> np.ndarray:
+    """Every step's validation loss; a missing or non-finite one is +inf."""
+    losses = np.array([h.get("validation_loss", np.nan) for h in history], float)
+    return np.where(np.isfinite(losses), losses, np.inf)
+
+
 def _against_gradient(topology: Topology, weights, candidate_dst, gradients):
     """Starting weights for grown connections: a small step against ``dL/dw``.
 
@@ -135,11 +152,6 @@ def _against_gradient(topology: Topology, weights, candidate_dst, gradients):
         entering = weights[layer_of[dst] == layer]
         scale[layer] = 0.1 * np.median(entering) if entering.size else 0.0
     return -np.sign(gradients) * scale[layer_of[np.asarray(candidate_dst)]]
-
-
-def prunes_first_scheme(scheme: Scheme) -> bool:
-    """Whether a round starts by pruning and then regrows (schemes B, C)."""
-    return scheme.steps == ("prune_connections", "grow_connections")
 
 
 def _connections_per_target_layer(topology: Topology) -> np.ndarray:
@@ -197,8 +209,8 @@ def synthesize(
     ``changed=False`` and not trained.
     """
     history, checkpoints = [], []
-    if joint_regrowth and prunes_first_scheme(scheme):
-        scheme = Scheme(**{**scheme.__dict__, "steps": ("prune_and_regrow",)})
+    if joint_regrowth and scheme.steps == ("prune_connections", "grow_connections"):
+        scheme = replace(scheme, steps=("prune_and_regrow",))
     prunes_first = scheme.steps[0] in _PRUNING
     tolerance_at = _as_function(tolerance)
 
@@ -252,7 +264,7 @@ def synthesize(
         initial = 0.0
         if growth_init == "gradient" and growth_criterion != "random":
             initial = _against_gradient(topology, weights, candidate_dst, scores)
-        before_keys = topology.edge_keys()
+        before = topology.edge_keys() if growth_grace else None
         topology, weights, biases = grow_connections(
             topology,
             weights,
@@ -263,12 +275,13 @@ def synthesize(
             counts=counts,
             initial_weight=initial,
         )
-        return (
-            topology,
-            weights,
-            biases,
-            np.setdiff1d(topology.edge_keys(), before_keys),
+        # The grown connections' keys are only needed for the grace period.
+        keys = (
+            np.setdiff1d(topology.edge_keys(), before)
+            if growth_grace
+            else np.zeros(0, dtype=np.int64)
         )
+        return topology, weights, biases, keys
 
     ratio = float(prune_ratio)
     started = time.perf_counter()
@@ -297,9 +310,9 @@ def synthesize(
                     counts = np.floor(
                         grow_ratio * _connections_per_target_layer(topology) + 0.5
                     )
-                topology, weights, biases, new = grow(topology, weights, biases, counts)
-                if growth_grace:
-                    grown = new
+                topology, weights, biases, grown = grow(
+                    topology, weights, biases, counts
+                )
             elif operation == "grow_neurons" and neuron_growth > 0:
                 trainer.set_parameters(topology, weights, biases)
                 none = np.zeros(0, dtype=np.int64)
@@ -329,7 +342,7 @@ def synthesize(
                     # the removed ones; one training serves both.
                     removed = before - _connections_per_target_layer(topology)
                     counts = np.floor(grow_ratio * np.maximum(removed, 0) + 0.5)
-                    topology, weights, biases, new = grow(
+                    topology, weights, biases, _ = grow(
                         topology, weights, biases, counts
                     )
             if topology is base.topology or topology == base.topology:
@@ -374,8 +387,7 @@ def frontier_steps(history) -> list[int]:
     Of steps with the same size and quality only the earliest is kept.
     """
     scores = np.array([h["validation_score"] for h in history], dtype=float)
-    losses = np.array([h.get("validation_loss", np.nan) for h in history], float)
-    losses = np.where(np.isfinite(losses), losses, np.inf)
+    losses = _validation_losses(history)
     kept = set()
     for key in ("n_connections", "energy_pj"):
         if not all(key in h for h in history):
@@ -392,16 +404,6 @@ def frontier_steps(history) -> list[int]:
     return sorted(kept)
 
 
-_PRUNING = ("prune_connections", "prune_and_regrow")
-
-
-def _as_function(tolerance):
-    """A tolerance as a function of the best score (a number is constant)."""
-    if callable(tolerance):
-        return tolerance
-    return lambda best: float(tolerance)
-
-
 def select_checkpoint(history, selection: str, tolerance) -> int:
     """Index of the chosen step.
 
@@ -416,8 +418,7 @@ def select_checkpoint(history, selection: str, tolerance) -> int:
     if selection == "last":
         return accepted[-1]
     scores = np.array([h["validation_score"] for h in history])
-    losses = np.array([h.get("validation_loss", np.nan) for h in history], dtype=float)
-    losses = np.where(np.isfinite(losses), losses, np.inf)
+    losses = _validation_losses(history)
     sizes = np.array([h["n_connections"] for h in history])
     steps = np.arange(len(history))
     best = scores.max()
