@@ -28,13 +28,20 @@ def _count(ratio: float, n: int) -> int:
     return int(np.floor(ratio * n + 0.5))
 
 
-def _per_target_layer(topology: Topology, dst, ratio: float):
-    """Per non-input layer: the items (by ``dst``) entering it and how many to take."""
+def _per_target_layer(topology: Topology, dst, ratio: float | None = None, counts=None):
+    """Per non-input layer: the items (by ``dst``) entering it and how many to take.
+
+    How many: ``round(ratio * n)`` of the ``n`` entering items, or
+    ``counts[layer]`` of them (at most ``n``).
+    """
     target_layer = topology.layer_of[dst]
     for layer in range(1, topology.n_layers):
         entering = np.flatnonzero(target_layer == layer)
-        k = _count(ratio, entering.size)
-        if k:
+        if counts is None:
+            k = _count(ratio, entering.size)
+        else:
+            k = min(int(counts[layer]), entering.size)
+        if k > 0:
             yield layer, entering, k
 
 
@@ -111,21 +118,21 @@ def protected_connections(topology: Topology, weights) -> np.ndarray:
     w_in = np.bincount(dst, weights, minlength=n)
     w_out = np.bincount(src, weights, minlength=n)
 
-    def walk_back(neuron):
-        while layer[neuron] > 0 and strongest_in[neuron] >= 0:
-            edge = strongest_in[neuron]
+    def walk(neuron, strongest, onward, end_layer):
+        # Follow the strongest connections until the end layer, or a path
+        # already kept (it leads there).
+        while layer[neuron] != end_layer and strongest[neuron] >= 0:
+            edge = strongest[neuron]
             if keep[edge]:
                 return
             keep[edge] = True
-            neuron = src[edge]
+            neuron = onward[edge]
+
+    def walk_back(neuron):
+        walk(neuron, strongest_in, src, 0)
 
     def walk_forward(neuron):
-        while layer[neuron] < last and strongest_out[neuron] >= 0:
-            edge = strongest_out[neuron]
-            if keep[edge]:
-                return
-            keep[edge] = True
-            neuron = dst[edge]
+        walk(neuron, strongest_out, dst, last)
 
     for hidden in range(1, last):
         members = topology.layer_neurons(hidden)
@@ -201,18 +208,8 @@ def grow_connections(
     if (ratio is None) == (counts is None):
         raise ValueError("give exactly one of ratio and counts")
     initial = np.broadcast_to(np.asarray(initial_weight, float), scores.shape)
-    if counts is None:
-        selections = _per_target_layer(topology, candidate_dst, ratio)
-    else:
-        target_layer = topology.layer_of[candidate_dst]
-        selections = []
-        for layer in range(1, topology.n_layers):
-            entering = np.flatnonzero(target_layer == layer)
-            k = min(int(counts[layer]), entering.size)
-            if k > 0:
-                selections.append((layer, entering, k))
     chosen = []
-    for _, entering, k in selections:
+    for _, entering, k in _per_target_layer(topology, candidate_dst, ratio, counts):
         order = np.argsort(-scores[entering], kind="stable")
         chosen.append(entering[order[:k]])
     if not chosen:
