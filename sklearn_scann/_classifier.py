@@ -592,15 +592,16 @@ class SCANNClassifier(ClassifierMixin, BaseEstimator):
                 cost = inference_cost(checkpoint.topology, self.cost_model)
                 record["macs"] = cost["macs"]
                 record["energy_pj"] = cost["energy_pj"]
-            # Only the networks on the accuracy-size frontier are kept.
+            # Only the networks on the accuracy-size frontier are kept; the
+            # chosen one is the fitted network itself (see _set_fitted).
             frontier = {
                 step: CompactNetwork(
                     checkpoints[step].topology,
                     checkpoints[step].weights,
                     checkpoints[step].biases,
                 )
-                for step in {*frontier_steps(history), best_step}
-                if self.keep_frontier or step == best_step
+                for step in frontier_steps(history)
+                if self.keep_frontier and step != best_step
             }
             chosen = checkpoints[best_step]
             if self.fine_tune and epochs_per_step > 0 and valid.size < y.size:
@@ -644,7 +645,8 @@ class SCANNClassifier(ClassifierMixin, BaseEstimator):
         self.topology_ = network.topology
         self.history_ = list(history)
         self.best_step_ = best_step
-        self.frontier_networks_ = dict(frontier or {})
+        # The network the model holds is the frontier's entry for its step.
+        self.frontier_networks_ = {**(frontier or {}), best_step: network}
         self.frontier_ = [
             {
                 key: self.history_[step].get(key)
@@ -734,12 +736,9 @@ class SCANNClassifier(ClassifierMixin, BaseEstimator):
             key=lambda p: (-p["validation_score"], p["validation_loss"], p["step"]),
         )
         step = chosen["step"]
-        network = (
-            self.network_ if step == self.best_step_ else self.frontier_networks_[step]
-        )
         model = copy.copy(self)
         model._set_fitted(
-            network,
+            self.frontier_networks_[step],
             classes=self.classes_,
             n_features=self.n_features_in_,
             feature_names=getattr(self, "feature_names_in_", None),

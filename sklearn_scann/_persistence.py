@@ -91,8 +91,11 @@ def save(model, path) -> Path:
         ],
     }
     arrays = model.network_.to_arrays()
+    # The chosen step's network is the model's own, saved above.
     frontier = getattr(model, "frontier_networks_", {})
-    metadata["frontier_steps"] = sorted(int(step) for step in frontier)
+    metadata["frontier_steps"] = sorted(
+        int(step) for step in frontier if step != model.best_step_
+    )
     for step in metadata["frontier_steps"]:
         for key, value in frontier[step].to_arrays().items():
             arrays[f"frontier{step}_{key}"] = value
@@ -218,10 +221,8 @@ def load(path):
         frontier[step] = CompactNetwork.from_arrays(
             {key: contents[name] for key, name in keys.items()}
         )
-        if (
-            frontier[step].topology.layer_sizes[:: len(sizes) - 1]
-            != sizes[:: len(sizes) - 1]
-        ):
+        loaded = frontier[step].topology.layer_sizes
+        if (loaded[0], loaded[-1]) != (sizes[0], sizes[-1]):
             raise ValueError(f"{path} has an inconsistent frontier network {step}")
     model._set_fitted(
         network,

@@ -250,6 +250,18 @@ def test_frontier_survives_save_and_load(synthesized, iris, tmp_path):
     )
 
 
+def test_the_held_network_is_the_frontier_entry_of_its_step(synthesized, iris):
+    X, _ = iris
+    clf = synthesized
+    assert clf.frontier_networks_[clf.best_step_] is clf.network_
+    other = next(p["step"] for p in clf.frontier_ if p["step"] != clf.best_step_)
+    moved = clf.select(max_connections=clf.history_[other]["n_connections"])
+    # selecting back gives the fitted (fine-tuned) network, not a copy of it
+    back = moved.select(max_connections=clf.n_connections_)
+    assert back.best_step_ == clf.best_step_
+    np.testing.assert_array_equal(back.predict_proba(X), clf.predict_proba(X))
+
+
 def test_keep_frontier_false_keeps_only_the_chosen_network(iris):
     X, y = iris
     clf = SCANNClassifier(keep_frontier=False, random_state=0, **QUICK).fit(X, y)
