@@ -289,24 +289,18 @@ def test_cuda_requested_without_cuda(blobs, fast):
 
 def test_small_data_start_gets_at_least_200_steps(blobs):
     X, y = blobs  # 240 training rows in batches of 200: 2 steps an epoch
-    clf = SCANNClassifier(
-        n_rounds=1,
-        epochs_per_step=1,
-        validation_fraction=0.0,
-        pruning_schedule="fixed",
-        random_state=0,
-    ).fit(X, y)
+    one_round = {
+        "n_rounds": 1,
+        "epochs_per_step": 1,
+        "validation_fraction": 0.0,
+        "pruning_schedule": "fixed",
+        "random_state": 0,
+    }
+    clf = SCANNClassifier(**one_round).fit(X, y)
     assert clf.history_[0]["epochs"] == 100
     # ... and every later step at least min_updates_per_step=100 (50 epochs)
     assert [h["epochs"] for h in clf.history_[1:] if h["changed"]] == [50, 50]
-    floorless = SCANNClassifier(
-        n_rounds=1,
-        epochs_per_step=1,
-        validation_fraction=0.0,
-        min_updates_per_step=0,
-        pruning_schedule="fixed",
-        random_state=0,
-    ).fit(X, y)
+    floorless = SCANNClassifier(min_updates_per_step=0, **one_round).fit(X, y)
     assert [h["epochs"] for h in floorless.history_[1:] if h["changed"]] == [1, 1]
     explicit = SCANNClassifier(
         n_rounds=0, epochs_per_step=1, initial_epochs=3, random_state=0

@@ -123,6 +123,12 @@ def _inputs(top, seed, n_samples=16):
     return np.random.default_rng(seed).normal(size=(n_samples, top.layer_sizes[0]))
 
 
+def _assert_same_function(after, before, seed):
+    """Two ``(topology, weights, biases)`` networks agree on random inputs."""
+    X = _inputs(before[0], seed)
+    np.testing.assert_allclose(_function(*after, X), _function(*before, X), atol=1e-9)
+
+
 @settings(max_examples=300, **_SETTINGS)
 @given(net=networks(), ratio=ratios)
 def test_prune_keeps_a_working_subnetwork(net, ratio):
@@ -170,12 +176,7 @@ def test_remove_dead_neurons_preserves_the_function(net, keep_fraction, seed):
     assert new_w.shape == (new.n_connections,)
     assert new_b.shape == (new.n_neurons,)
     assert _edge_signatures(new, new_w) <= _edge_signatures(damaged, damaged_w)
-    X = _inputs(top, seed)
-    np.testing.assert_allclose(
-        _function(new, new_w, new_b, X),
-        _function(damaged, damaged_w, biases, X),
-        atol=1e-9,
-    )
+    _assert_same_function((new, new_w, new_b), (damaged, damaged_w, biases), seed)
 
 
 @settings(max_examples=250, **_SETTINGS)
@@ -222,12 +223,7 @@ def test_grow_connections_with_counts(net, counts, initial_weight, seed):
         top, weights, biases, cand_src, cand_dst, scores, counts=counts
     )
     assert zero == new
-    X = _inputs(top, seed)
-    np.testing.assert_allclose(
-        _function(zero, zero_w, zero_b, X),
-        _function(top, weights, biases, X),
-        atol=1e-9,
-    )
+    _assert_same_function((zero, zero_w, zero_b), (top, weights, biases), seed)
 
 
 @settings(max_examples=250, **_SETTINGS)
@@ -245,12 +241,7 @@ def test_grow_neurons_without_noise_preserves_the_function(net, n_neurons, seed)
         *(size + min(n_neurons, size) for size in top.hidden_layer_sizes),
         top.layer_sizes[-1],
     )
-    X = _inputs(top, seed)
-    np.testing.assert_allclose(
-        _function(new, new_w, new_b, X),
-        _function(top, weights, biases, X),
-        atol=1e-9,
-    )
+    _assert_same_function((new, new_w, new_b), (top, weights, biases), seed)
 
 
 @st.composite
@@ -295,12 +286,7 @@ def test_grow_neurons_refills_empty_layers(net, n_neurons, seed):
             assert np.all(fan_in[refilled] == new.offsets[layer])
             later = new.n_neurons - new.offsets[layer + 1]
             assert np.all(fan_out[refilled] == later)
-    X = _inputs(top, seed)
-    np.testing.assert_allclose(
-        _function(new, new_w, new_b, X),
-        _function(top, weights, biases, X),
-        atol=1e-9,
-    )
+    _assert_same_function((new, new_w, new_b), (top, weights, biases), seed)
 
 
 operations = st.one_of(

@@ -163,11 +163,7 @@ def test_iris_schemes_keep_a_hidden_layer_and_their_accuracy(scheme, iris):
 def test_adaptive_schedule_undoes_a_costly_prune_and_halves_the_ratio(iris):
     X, y = iris
     clf = SCANNClassifier(
-        prune_ratio=0.95,
-        tolerance=0.0,
-        n_rounds=6,
-        random_state=0,
-        **{k: v for k, v in QUICK.items() if k != "n_rounds"},
+        prune_ratio=0.95, tolerance=0.0, random_state=0, **{**QUICK, "n_rounds": 6}
     ).fit(X, y)
     prunes = [h for h in clf.history_ if h["operation"] == "prune_connections"]
     undone = [h for h in prunes if not h["accepted"]]
@@ -192,10 +188,7 @@ def test_adaptive_schedule_undoes_a_costly_prune_and_halves_the_ratio(iris):
 def test_unchanged_steps_are_recorded_and_settled_loop_stops(iris):
     X, y = iris
     clf = SCANNClassifier(
-        prune_ratio=0.0,
-        n_rounds=5,
-        random_state=0,
-        **{k: v for k, v in QUICK.items() if k != "n_rounds"},
+        prune_ratio=0.0, random_state=0, **{**QUICK, "n_rounds": 5}
     ).fit(X, y)
     # nothing to prune, so nothing to regrow: one round of unchanged steps
     assert [h["changed"] for h in clf.history_] == [True, False, False]
