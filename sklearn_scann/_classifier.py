@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import copy
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -14,6 +15,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
     _check_sample_weight,
@@ -23,6 +25,7 @@ from sklearn.utils.validation import (
 
 from ._compact import CompactNetwork, class_logits
 from ._cost import CostModel, dense_connections, inference_cost
+from ._memory import check_training_memory
 from ._schemes import (
     SCHEMES,
     Checkpoint,
@@ -31,6 +34,7 @@ from ._schemes import (
     select_checkpoint,
     synthesize,
 )
+from ._scoring import StepScorer
 from ._sizes import resolve_size
 from ._threads import fit_threads
 from ._training import BatchDataset, Trainer
@@ -45,6 +49,10 @@ _MIN_INITIAL_STEPS = 200
 # epochs of a 20-100-2 network on 4,700 rows took 1.3 s on one thread and
 # 26 s on two while the other core was busy).
 _ONE_THREAD_MACS = 2**23
+# Largest feature magnitude training copes with; beyond it fit warns.
+_LARGE_FEATURE = 1e6
+# Torch device types a network can be trained on.
+_TRAINING_DEVICES = ("cpu", "cuda", "mps")
 
 
 def _default(value, scheme_default):
@@ -53,12 +61,27 @@ def _default(value, scheme_default):
 
 
 def _resolve_device(device: str) -> str:
+    """The torch device to train on, checked before anything is allocated."""
     import torch
 
     if device == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
-    if device.startswith("cuda") and not torch.cuda.is_available():
+    try:
+        kind = torch.device(device).type
+    except (RuntimeError, ValueError):
+        raise ValueError(
+            f"device={device!r} is not a torch device; use 'cpu', 'cuda', "
+            "'cuda:<index>', 'mps' or 'auto'"
+        ) from None
+    if kind not in _TRAINING_DEVICES:
+        raise ValueError(
+            f"device={device!r} cannot train a network (torch device type "
+            f"{kind!r}); use 'cpu', 'cuda', 'mps' or 'auto'"
+        )
+    if kind == "cuda" and not torch.cuda.is_available():
         raise ValueError(f"device={device!r} was requested but CUDA is not available")
+    if kind == "mps" and not torch.backends.mps.is_available():
+        raise ValueError(f"device={device!r} was requested but MPS is not available")
     return device
 
 
@@ -136,12 +159,14 @@ class SCANNClassifier(ClassifierMixin, BaseEstimator):
         Which checkpoint to keep: the best validation score, the fewest
         connections within ``tolerance`` of the best score, or the last.
     tolerance : float or "auto", default="auto"
-        Validation accuracy a pruning step (adaptive schedule) and the
+        Validation score a pruning step (adaptive schedule) and the
         ``"smallest"`` rule may give up. ``"auto"`` is one standard error of
         the best validation accuracy ``p`` on ``n`` validation rows,
         ``sqrt(p * (1 - p) / n)`` (the one-standard-error rule: on 120 rows
-        at 80% accuracy, 3.7 points). Either is raised to one validation
-        sample's worth, ``1 / n``, where that is larger.
+        at 80% accuracy, 3.7 points); either is raised to one validation
+        sample's worth, ``1 / n``, where that is larger. With a
+        ``scoring``, ``"auto"`` is the resampled standard error of the best
+        step's score and a number is taken as given.
     pruning_schedule : {"adaptive", "fixed"}, default="adaptive"
         ``"adaptive"``: a pruning step that costs more than the tolerance
         is undone and the pruning ratio halved; the synthesis stops once
@@ -175,11 +200,33 @@ class SCANNClassifier(ClassifierMixin, BaseEstimator):
         Keep the networks of the accuracy-size frontier (for
         :meth:`select`); False keeps only the chosen network (smaller
         pickles and files).
+    class_weight : dict, "balanced" or None, default=None
+        Weights of the classes, multiplying ``sample_weight`` in the
+        training loss, the growth scores and the validation score, as in
+        scikit-learn's linear models: a dict maps class labels to weights
+        (1 for a class it does not name); ``"balanced"`` weights each class
+        by ``n_samples / (n_classes * count)``. On imbalanced data this
+        keeps the synthesis from settling on the majority class.
+    scoring : str, callable or None, default=None
+        The score of every synthesis step on the validation rows, which
+        the adaptive schedule, selection and the frontier compare: None is
+        the (weighted) accuracy; otherwise a scikit-learn scorer name
+        (e.g. ``"balanced_accuracy"``, ``"f1_macro"``, ``"neg_log_loss"``)
+        or a callable ``scorer(estimator, X, y)``, taking a
+        ``sample_weight`` keyword when sample or class weights are given.
+        With ``tolerance="auto"`` the tolerance is the standard error of
+        the best step's score over 50 resamples of the validation rows.
     noise_std : float, default=0.01
         Standard deviation of the noise added to a split neuron's weights.
     cost_model : CostModel, default=None
         Energy of the primitive operations, used for ``energy_pj_``; None
         uses :class:`CostModel`'s 45 nm defaults.
+    max_memory : float or None, default=4 * 2**30
+        Most bytes a fit may allocate, checked before anything is
+        allocated: a starting network whose estimated training memory
+        (about 160 bytes per allowed connection, plus checkpoints and a
+        sparse X's copy) exceeds it raises a ValueError with the estimate
+        and what to change. None checks nothing.
     device : str, default="cpu"
         Torch device to train on (``"cpu"``, ``"cuda"``, ``"auto"``). The
         fitted model always predicts on the CPU with numpy.
@@ -228,7 +275,9 @@ class SCANNClassifier(ClassifierMixin, BaseEstimator):
         One record per synthesis step: ``step``, ``round``, ``operation``,
         ``epochs`` (trained after the operation), ``n_connections``,
         ``hidden_layer_sizes``, ``train_loss``, ``validation_score``,
-        ``validation_loss``, ``accepted`` (False for a step the adaptive
+        ``validation_loss``, ``one_class`` (the network predicts a single
+        class on every validation row; such a step is selected only when
+        every step is one), ``accepted`` (False for a step the adaptive
         schedule undid), ``changed`` (False for a step that changed
         nothing), ``prune_ratio``, ``macs``, ``energy_pj``, ``seconds``.
     best_step_ : int
@@ -334,7 +383,10 @@ class SCANNClassifier(ClassifierMixin, BaseEstimator):
         "growth_grace": ["boolean"],
         "joint_regrowth": ["boolean"],
         "keep_frontier": ["boolean"],
-        "tolerance": [Interval(Real, 0, 1, closed="both"), StrOptions({"auto"})],
+        "tolerance": [Interval(Real, 0, None, closed="left"), StrOptions({"auto"})],
+        "class_weight": [dict, StrOptions({"balanced"}), None],
+        "scoring": [str, callable, None],
+        "max_memory": [Interval(Real, 0, None, closed="neither"), None],
         "noise_std": [Interval(Real, 0, None, closed="left")],
         "cost_model": [CostModel, None],
         "device": [str],
@@ -371,8 +423,11 @@ class SCANNClassifier(ClassifierMixin, BaseEstimator):
         growth_grace=False,
         joint_regrowth=False,
         keep_frontier=True,
+        class_weight=None,
+        scoring=None,
         noise_std=0.01,
         cost_model=None,
+        max_memory=4 * 2**30,
         device="cpu",
         random_state=None,
         verbose=0,
@@ -403,8 +458,11 @@ class SCANNClassifier(ClassifierMixin, BaseEstimator):
         self.growth_grace = growth_grace
         self.joint_regrowth = joint_regrowth
         self.keep_frontier = keep_frontier
+        self.class_weight = class_weight
+        self.scoring = scoring
         self.noise_std = noise_std
         self.cost_model = cost_model
+        self.max_memory = max_memory
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
@@ -419,18 +477,25 @@ class SCANNClassifier(ClassifierMixin, BaseEstimator):
             resolve_size(size, n_features, "hidden_layer_sizes") for size in sizes
         )
 
-    def _tolerance_rule(self, w_valid, n_valid: int):
+    def _tolerance_rule(self, w_valid, n_valid: int, step_scorer=None):
         """The score a step may give up, as a function of the best score.
 
-        ``tolerance="auto"`` is one standard error of a validation accuracy
-        of ``best`` on the validation rows, ``sqrt(best * (1 - best) / n)``:
+        ``tolerance="auto"`` is one standard error of the best step's score:
         differences smaller than that are mostly the split's noise, and the
         smallest network within one standard error of the best is the
-        classic "one standard error" choice. A number is taken as given.
-        Either is raised to at least one validation sample's worth of
-        accuracy, ``1 / n`` (on 30 rows, 3.3 points). With sample weights
-        ``n`` is Kish's effective size ``(sum w)^2 / sum w^2``.
+        classic "one standard error" choice. For the accuracy (``scoring``
+        None) it is ``sqrt(best * (1 - best) / n)`` on the ``n`` validation
+        rows; for a scorer, the spread of its score over resamples of the
+        validation rows. A number is taken as given. The accuracy's
+        tolerance is raised to at least one validation sample's worth,
+        ``1 / n`` (on 30 rows, 3.3 points). With sample weights ``n`` is
+        Kish's effective size ``(sum w)^2 / sum w^2``.
         """
+        if self.scoring is not None:
+            if self.tolerance == "auto":
+                return lambda best: step_scorer.best_standard_error
+            tolerance = float(self.tolerance)
+            return lambda best: tolerance
         if w_valid is None:
             n = float(n_valid)
         else:
@@ -462,6 +527,10 @@ class SCANNClassifier(ClassifierMixin, BaseEstimator):
     def fit(self, X, y, sample_weight=None):
         """Synthesize and train a network on ``(X, y)``.
 
+        The fit is atomic: if it raises or is interrupted (e.g. by Ctrl-C),
+        the estimator is left exactly as it was before the call, fitted
+        with its previous network or not fitted at all.
+
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
@@ -470,13 +539,30 @@ class SCANNClassifier(ClassifierMixin, BaseEstimator):
             Class labels (strings or integers).
         sample_weight : array-like of shape (n_samples,), default=None
             Weights of the samples in the training loss and the validation
-            score.
+            score (multiplied by the ``class_weight`` of their class).
 
         Returns
         -------
         self : SCANNClassifier
             The fitted estimator.
         """
+        fitted_before = {
+            key: value
+            for key, value in vars(self).items()
+            if key.endswith("_") and not key.startswith("_")
+        }
+        try:
+            return self._fit(X, y, sample_weight)
+        except BaseException:
+            # Nothing of the failed fit stays: the previous state comes back.
+            for key in [k for k in vars(self) if k.endswith("_")]:
+                if not key.startswith("_"):
+                    delattr(self, key)
+            vars(self).update(fitted_before)
+            raise
+
+    def _check_training_data(self, X, y, sample_weight):
+        """Validated ``X``, encoded ``y``, classes and per-sample weights."""
         X, y = validate_data(
             self,
             X,
@@ -491,12 +577,36 @@ class SCANNClassifier(ClassifierMixin, BaseEstimator):
         )
         encoder = LabelEncoder()
         y_encoded = encoder.fit_transform(y)
-        self.classes_ = encoder.classes_
-        if self.classes_.size < 2:
+        classes = encoder.classes_
+        if classes.size < 2:
             raise ValueError(
                 "SCANNClassifier needs samples of at least 2 classes in y; got 1 "
-                f"class: {self.classes_[0]!r}"
+                f"class: {classes[0]!r}"
             )
+        if self.class_weight is not None:
+            sample_weight = sample_weight * compute_sample_weight(self.class_weight, y)
+        values = X.data if hasattr(X, "data") and hasattr(X, "nnz") else X
+        largest = float(np.abs(values).max()) if values.size else 0.0
+        if largest > np.finfo(np.float32).max:
+            raise ValueError(
+                f"X holds values up to {largest:.3g}, beyond the float32 range "
+                "the network trains in; scale the features (e.g. with "
+                "StandardScaler) first"
+            )
+        if largest > _LARGE_FEATURE:
+            warnings.warn(
+                f"X holds values up to {largest:.3g}: a network trains poorly, or "
+                "not at all, on features this large. Scale them first, e.g. "
+                "make_pipeline(StandardScaler(), SCANNClassifier()).",
+                UserWarning,
+                stacklevel=3,
+            )
+        return X, y_encoded, classes, sample_weight
+
+    def _fit(self, X, y, sample_weight):
+        X, y_encoded, classes, sample_weight = self._check_training_data(
+            X, y, sample_weight
+        )
         device = _resolve_device(self.device)
         scheme = SCHEMES[self.scheme]
 
@@ -513,19 +623,36 @@ class SCANNClassifier(ClassifierMixin, BaseEstimator):
         hidden = self._starting_hidden_sizes(n_features)
         # Two classes need one output (the logit of the second), as in
         # MLPClassifier: half the output connections of two softmax outputs.
-        n_outputs = 1 if self.classes_.size == 2 else self.classes_.size
+        n_outputs = 1 if classes.size == 2 else classes.size
         layer_sizes = (n_features, *hidden, n_outputs)
         density = _default(self.initial_density, scheme.density)
-        topology, weights, biases = initial_network(
-            layer_sizes, skip=scheme.skip, density=density, rng=rng
-        )
         batch_size = (
             min(200, train.size) if self.batch_size == "auto" else self.batch_size
+        )
+        check_training_memory(
+            layer_sizes,
+            skip=scheme.skip,
+            density=density,
+            batch_size=min(batch_size, train.size),
+            X=X,
+            max_memory=self.max_memory,
+            scheme=self.scheme,
+        )
+        topology, weights, biases = initial_network(
+            layer_sizes, skip=scheme.skip, density=density, rng=rng
         )
         y_valid, w_valid = y_encoded[valid], sample_weight[valid]
         if w_valid.sum() <= 0:
             w_valid = None  # all-zero weights on the validation rows: unweighted
-        tolerance = self._tolerance_rule(w_valid, valid.size)
+        step_scorer = StepScorer(
+            self.scoring,
+            classes,
+            y_valid,
+            w_valid,
+            seed=[int(numpy_seed), 1],
+            bootstrap=self.tolerance == "auto",
+        )
+        tolerance = self._tolerance_rule(w_valid, valid.size, step_scorer)
         batches_per_epoch = -(-train.size // batch_size)
         initial_epochs = self.initial_epochs
         if initial_epochs is None:
@@ -554,23 +681,15 @@ class SCANNClassifier(ClassifierMixin, BaseEstimator):
                 threads=threads,
                 lr_schedule=self.lr_schedule,
             )
-
-            def evaluate():
-                logits = class_logits(trainer.predict_logits(validation))
-                score = np.average(logits.argmax(axis=1) == y_valid, weights=w_valid)
-                log_proba = log_softmax(logits, axis=1)
-                loss = -np.average(
-                    log_proba[np.arange(y_valid.size), y_valid], weights=w_valid
-                )
-                return float(score), float(loss)
-
             history, checkpoints = synthesize(
                 scheme,
                 trainer,
                 topology,
                 weights,
                 biases,
-                evaluate=evaluate,
+                evaluate=lambda: step_scorer(
+                    class_logits(trainer.predict_logits(validation))
+                ),
                 rng=rng,
                 n_rounds=self.n_rounds,
                 epochs_per_step=epochs_per_step,
@@ -604,7 +723,7 @@ class SCANNClassifier(ClassifierMixin, BaseEstimator):
                 if self.keep_frontier and step != best_step
             }
             chosen = checkpoints[best_step]
-            if self.fine_tune and epochs_per_step > 0 and valid.size < y.size:
+            if self.fine_tune and epochs_per_step > 0 and valid.size < y_encoded.size:
                 # The chosen structure, trained on every row (validation too).
                 trainer.dataset = BatchDataset(
                     X, y_encoded, sample_weight, device=device
@@ -614,7 +733,7 @@ class SCANNClassifier(ClassifierMixin, BaseEstimator):
                 chosen = Checkpoint(chosen.topology, *trainer.parameters())
         self._set_fitted(
             CompactNetwork(chosen.topology, chosen.weights, chosen.biases),
-            classes=self.classes_,
+            classes=classes,
             n_features=n_features,
             feature_names=getattr(self, "feature_names_in_", None),
             baseline_connections=dense_connections(layer_sizes),

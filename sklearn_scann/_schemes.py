@@ -167,7 +167,7 @@ def synthesize(
     weights,
     biases,
     *,
-    evaluate: Callable[[], tuple[float, float]],
+    evaluate: Callable[[], tuple[float, float, bool]],
     rng: np.random.Generator,
     n_rounds: int,
     epochs_per_step: int,
@@ -188,12 +188,15 @@ def synthesize(
 
     Step 0 trains the starting network for ``initial_epochs``. Every later
     step applies one operation of the scheme and trains ``epochs_per_step``
-    epochs; ``evaluate()`` then returns the held-out ``(score, loss)`` and
-    the step is recorded with a checkpoint of its parameters.
+    epochs; ``evaluate()`` then returns the held-out ``(score, loss,
+    one_class)`` (``one_class``: the network predicts a single class for
+    every held-out row) and the step is recorded with a checkpoint of its
+    parameters.
 
     The pruning schedule is adaptive (``adaptive=True``): a pruning step
     whose score falls more than ``tolerance`` (a number, or a function of
-    the best score giving one) below the best score so far
+    the best score giving one) below the best score so far, or that leaves
+    a network predicting one class where the last accepted one did not,
     is undone (the network returns to its state before the step; the step
     stays in the history and among the checkpoints, marked
     ``accepted=False``) and the pruning ratio is halved. Once the ratio
@@ -216,11 +219,12 @@ def synthesize(
 
     def record(step, round_, operation, epochs, loss, started, *, same_as=None):
         if same_as is None:
-            score, validation_loss = evaluate()
+            score, validation_loss, one_class = evaluate()
             w, b = trainer.parameters()
         else:  # nothing changed: step ``same_as``'s network and scores
             score = history[same_as]["validation_score"]
             validation_loss = history[same_as]["validation_loss"]
+            one_class = history[same_as]["one_class"]
             w, b = checkpoints[same_as].weights, checkpoints[same_as].biases
             loss = history[same_as]["train_loss"]
         checkpoints.append(Checkpoint(topology, w, b))
@@ -234,6 +238,7 @@ def synthesize(
             "train_loss": loss,
             "validation_score": score,
             "validation_loss": validation_loss,
+            "one_class": one_class,
             "accepted": True,
             "changed": same_as is None,
             "prune_ratio": ratio,
@@ -286,7 +291,7 @@ def synthesize(
     ratio = float(prune_ratio)
     started = time.perf_counter()
     trainer.set_parameters(topology, weights, biases)
-    loss = trainer.train(initial_epochs)
+    loss = trainer.train(initial_epochs, check_progress=True)
     best = record(0, 0, "initial", initial_epochs, loss, started)
     # The network the loop continues from (the last accepted step).
     current = 0
@@ -355,7 +360,12 @@ def synthesize(
             loss = trainer.train(epochs_per_step)
             is_prune = operation in _PRUNING
             score = record(step, round_, operation, epochs_per_step, loss, started)
-            if adaptive and is_prune and score < best - tolerance_at(best) - 1e-12:
+            # A prune that costs more than the tolerance, or that leaves a
+            # network predicting one class where the last one did not, is
+            # undone.
+            collapsed = history[-1]["one_class"] and not history[current]["one_class"]
+            too_costly = score < best - tolerance_at(best) - 1e-12
+            if adaptive and is_prune and (too_costly or collapsed):
                 history[-1]["accepted"] = False
                 if verbose:
                     print(
@@ -378,15 +388,27 @@ def synthesize(
     return history, checkpoints
 
 
+def _eligible(history) -> np.ndarray:
+    """Steps selection and the frontier may keep.
+
+    A step whose network predicts one class for every validation row is a
+    constant predictor: it is kept only when every step is one.
+    """
+    one_class = np.array([bool(h.get("one_class", False)) for h in history])
+    return ~one_class if not one_class.all() else np.ones_like(one_class)
+
+
 def frontier_steps(history) -> list[int]:
     """Steps on the accuracy-size frontier: no other step is smaller and better.
 
     "Smaller" is read in connections and, where recorded, in energy per
     inference; a step is kept when it is Pareto-optimal in either, with the
     validation score (higher) and loss (lower, on equal scores) as quality.
-    Of steps with the same size and quality only the earliest is kept.
+    Of steps with the same size and quality only the earliest is kept. A
+    step predicting one class is left out when another is not.
     """
     scores = np.array([h["validation_score"] for h in history], dtype=float)
+    scores = np.where(_eligible(history), scores, -np.inf)
     losses = _validation_losses(history)
     kept = set()
     for key in ("n_connections", "energy_pj"):
@@ -396,6 +418,8 @@ def frontier_steps(history) -> list[int]:
         order = np.lexsort((np.arange(scores.size), losses, -scores, sizes))
         best_score, best_loss = -np.inf, np.inf
         for i in order:
+            if scores[i] == -np.inf:
+                continue
             if scores[i] > best_score or (
                 scores[i] == best_score and losses[i] < best_loss
             ):
@@ -412,18 +436,21 @@ def select_checkpoint(history, selection: str, tolerance) -> int:
     scoring at least ``best - tolerance`` (a number, or a function of
     ``best``), ties broken by the lower
     validation loss. ``"last"``: the last accepted step (the network the
-    synthesis ended with). Remaining ties go to the earlier step.
+    synthesis ended with). Remaining ties go to the earlier step. A step
+    whose network predicts one class for every validation row is chosen
+    only when every step does.
     """
     accepted = [i for i, h in enumerate(history) if h.get("accepted", True)]
     if selection == "last":
         return accepted[-1]
-    scores = np.array([h["validation_score"] for h in history])
+    scores = np.array([h["validation_score"] for h in history], dtype=float)
+    scores = np.where(_eligible(history), scores, -np.inf)
     losses = _validation_losses(history)
     sizes = np.array([h["n_connections"] for h in history])
     steps = np.arange(len(history))
     best = scores.max()
     floor = best if selection == "best" else best - _as_function(tolerance)(best)
-    eligible = np.flatnonzero(scores >= floor - 1e-12)
+    eligible = np.flatnonzero(np.isfinite(scores) & (scores >= floor - 1e-12))
     if selection == "best":
         order = np.lexsort((steps[eligible], losses[eligible], -scores[eligible]))
     else:

@@ -247,6 +247,27 @@ class SCANNNet(NeuralNet):
         return (per_sample * weight).mean()
 
 
+def _check_progress(losses) -> None:
+    """Warn when per-epoch training losses are not finite or did not fall."""
+    if not np.all(np.isfinite(losses)):
+        warnings.warn(
+            "the training loss is not finite: the network cannot train on this "
+            "data. Scale the features (e.g. StandardScaler) or lower the "
+            "learning_rate.",
+            UserWarning,
+            stacklevel=2,
+        )
+    elif len(losses) >= 2 and losses[-1] >= losses[0]:
+        warnings.warn(
+            f"the training loss did not fall while training the starting network "
+            f"({losses[0]:.4g} in the first epoch, {losses[-1]:.4g} in the last): "
+            "scale the features (e.g. StandardScaler) or change the "
+            "learning_rate.",
+            UserWarning,
+            stacklevel=2,
+        )
+
+
 class Trainer:
     """Trains a :class:`~sklearn_scann._network.MaskedNetwork` through skorch.
 
@@ -322,8 +343,14 @@ class Trainer:
 
     # -- training -------------------------------------------------------------
 
-    def train(self, epochs: int) -> float:
-        """Train ``epochs`` epochs; return the last epoch's mean training loss."""
+    def train(self, epochs: int, *, check_progress: bool = False) -> float:
+        """Train ``epochs`` epochs; return the last epoch's mean training loss.
+
+        With ``check_progress`` a ``UserWarning`` says so when the loss is
+        not finite, or when over two or more epochs it did not fall (the
+        last epoch's mean not below the first's): the data or the learning
+        rate keep the network from training.
+        """
         if epochs <= 0:
             return float("nan")
         if self.lr_schedule == "cosine":
@@ -333,7 +360,10 @@ class Trainer:
         # One history row per epoch; earlier rounds' rows are not needed.
         self.net.history.clear()
         self.net.fit_loop(self.dataset, epochs=epochs)
-        return float(self.net.history[-1, "train_loss"])
+        losses = self.net.history[:, "train_loss"]
+        if check_progress:
+            _check_progress(losses)
+        return float(losses[-1])
 
     # -- scores for the structural operations ---------------------------------
 
