@@ -587,7 +587,7 @@ class SCANNClassifier(ClassifierMixin, BaseEstimator):
             sample_weight = sample_weight * compute_sample_weight(self.class_weight, y)
         values = X.data if hasattr(X, "data") and hasattr(X, "nnz") else X
         largest = float(np.abs(values).max()) if values.size else 0.0
-        if largest > np.finfo(np.float32).max:
+        if largest > float(np.finfo(np.float32).max):
             raise ValueError(
                 f"X holds values up to {largest:.3g}, beyond the float32 range "
                 "the network trains in; scale the features (e.g. with "

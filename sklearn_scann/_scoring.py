@@ -56,9 +56,10 @@ class StepScorer:
     ``scoring=None`` is the (sample-weighted) accuracy. Anything else is a
     scikit-learn scorer name or callable ``scorer(estimator, X, y)``,
     called on a stand-in estimator holding the step's outputs; with sample
-    weights it is called with ``sample_weight=``. Each call returns
-    ``(score, loss, one_class)``: the score, the weighted cross-entropy
-    and whether the network predicts a single class for every row.
+    weights that are not all equal it is called with ``sample_weight=``.
+    Each call returns ``(score, loss, one_class)``: the score, the weighted
+    cross-entropy and whether the network predicts a single class for
+    every row.
 
     The standard error of a scorer's score (for ``tolerance="auto"``) is
     estimated by resampling the validation rows; that of the accuracy has
@@ -71,17 +72,22 @@ class StepScorer:
         self.classes = np.asarray(classes)
         self.y_valid = np.asarray(y_valid)
         self.w_valid = w_valid
+        # Equal weights change no score: a scorer then gets none.
+        self.scorer_weights = (
+            w_valid if w_valid is not None and np.ptp(w_valid) > 0 else None
+        )
         self.bootstrap = bootstrap and self.scorer is not None
         self.seed = seed
         self.best_score = -np.inf
         self.best_standard_error = 0.0
 
     def _score(self, outputs, rows):
-        w = None if self.w_valid is None else self.w_valid[rows]
         if self.scorer is None:
+            w = None if self.w_valid is None else self.w_valid[rows]
             hits = outputs.logits[rows].argmax(axis=1) == self.y_valid[rows]
             return float(np.average(hits, weights=w))
-        kwargs = {} if w is None else {"sample_weight": w}
+        w = self.scorer_weights
+        kwargs = {} if w is None else {"sample_weight": w[rows]}
         labels = self.classes[self.y_valid[rows]]
         return float(self.scorer(outputs, rows[:, None], labels, **kwargs))
 
