@@ -599,7 +599,7 @@ class SCANNClassifier(ClassifierMixin, BaseEstimator):
                 "not at all, on features this large. Scale them first, e.g. "
                 "make_pipeline(StandardScaler(), SCANNClassifier()).",
                 UserWarning,
-                stacklevel=3,
+                stacklevel=5,
             )
         return X, y_encoded, classes, sample_weight
 
@@ -707,6 +707,14 @@ class SCANNClassifier(ClassifierMixin, BaseEstimator):
                 verbose=self.verbose,
             )
             best_step = select_checkpoint(history, self.selection, tolerance)
+            if history[best_step]["one_class"]:
+                warnings.warn(
+                    "every network of the synthesis predicts a single class on "
+                    "the validation rows; on imbalanced data try "
+                    "class_weight='balanced'",
+                    UserWarning,
+                    stacklevel=4,
+                )
             for record, checkpoint in zip(history, checkpoints, strict=True):
                 cost = inference_cost(checkpoint.topology, self.cost_model)
                 record["macs"] = cost["macs"]

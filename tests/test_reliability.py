@@ -183,6 +183,19 @@ def test_unknown_scoring_name_is_a_clear_error(blobs, fast):
         SCANNClassifier(scoring="not_a_scorer", **fast).fit(X, y)
 
 
+def test_a_fit_that_only_finds_one_class_warns():
+    X, y = make_classification(
+        n_samples=600,
+        n_features=10,
+        n_informative=4,
+        weights=[0.98],
+        flip_y=0.0,
+        random_state=3,
+    )
+    with pytest.warns(UserWarning, match="class_weight='balanced'"):
+        SCANNClassifier(n_rounds=1, random_state=0).fit(X, y)
+
+
 def _history(scores, sizes, one_class):
     return [
         {
