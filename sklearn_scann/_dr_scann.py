@@ -4,9 +4,13 @@
 
 from __future__ import annotations
 
+import numpy as np
+from scipy.sparse import issparse
+from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._classifier import SCANNClassifier
 from ._reduction import DimensionalityReducer
@@ -26,6 +30,47 @@ FAST_METHODS = (
 )
 
 
+class _Standardizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
+    """Standardize dense features; scale sparse ones without centring them.
+
+    The reducer returns a sparse matrix only when it keeps every feature of
+    sparse input as it is (``method_="identity"``). Centring would make it
+    dense, so sparse input is only scaled to unit variance (a
+    :class:`~sklearn.preprocessing.StandardScaler` with ``with_mean=False``).
+
+    Attributes
+    ----------
+    scaler_ : StandardScaler
+        The fitted scaler; it centres only if fitted on dense input.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of features seen during fit, when X had string column names.
+    """
+
+    def fit(self, X, y=None):
+        """Fit the scaler: centring and scaling, or only scaling sparse ``X``."""
+        X = validate_data(self, X, accept_sparse="csr", dtype=[np.float64, np.float32])
+        scaler = StandardScaler(with_mean=not issparse(X))
+        # Internal steps exchange arrays whatever the global output config says.
+        self.scaler_ = scaler.set_output(transform="default").fit(X)
+        return self
+
+    def transform(self, X):
+        """Standardize ``X`` (sparse ``X`` is only scaled, if fitted on sparse)."""
+        check_is_fitted(self)
+        X = validate_data(
+            self, X, accept_sparse="csr", dtype=[np.float64, np.float32], reset=False
+        )
+        return self.scaler_.transform(X)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags
+
+
 def make_dr_scann(
     method="auto",
     *,
@@ -42,13 +87,17 @@ def make_dr_scann(
 
     The steps are named ``"dr"``, ``"standardize"`` (a
     :class:`~sklearn.preprocessing.StandardScaler` on the reduced features,
-    the scale the network trains best on) and ``"scann"``, so a grid search reaches
+    the scale the network trains best on; if the reducer keeps every feature
+    of sparse input as it is, they stay sparse and are scaled without
+    centring) and ``"scann"``, so a grid search reaches
     their parameters as ``dr__method``, ``dr__n_components``,
     ``scann__grow_ratio`` and ``scann__prune_ratio``. Float
     ``hidden_layer_sizes`` (the default of every scheme) are multiples of
     the classifier's input features: reducing ``d`` features to ``k``
     shrinks the starting network by the feature compression ratio ``d / k``,
-    as DR+SCANN prescribes.
+    as DR+SCANN prescribes. ``X`` may be sparse (one-hot codes, counts):
+    every default candidate of ``method="auto"`` takes it without densifying
+    it.
 
     Parameters
     ----------
@@ -120,6 +169,6 @@ def make_dr_scann(
     # initialisation assume them); the reducer's outputs are min-max scaled
     # data projected, with scales that differ by orders of magnitude.
     return Pipeline(
-        [("dr", reducer), ("standardize", StandardScaler()), ("scann", classifier)],
+        [("dr", reducer), ("standardize", _Standardizer()), ("scann", classifier)],
         memory=memory,
     )

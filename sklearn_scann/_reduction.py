@@ -8,7 +8,7 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
-from scipy.sparse import SparseEfficiencyWarning
+from scipy.sparse import SparseEfficiencyWarning, issparse
 from sklearn.base import (
     BaseEstimator,
     ClassNamePrefixFeaturesOutMixin,
@@ -27,7 +27,7 @@ from sklearn.model_selection import (
     train_test_split,
 )
 from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import FunctionTransformer, MinMaxScaler
+from sklearn.preprocessing import FunctionTransformer, MaxAbsScaler, MinMaxScaler
 from sklearn.random_projection import (
     GaussianRandomProjection,
     SparseRandomProjection,
@@ -62,16 +62,56 @@ METHODS = (
 # the network its sparse, per-feature connections and buy nothing.
 IDENTITY = "identity"
 
-# Methods whose reduction is an eigen-decomposition over the training samples,
-# so they cannot return more components than there are samples.
-_SAMPLE_BOUNDED = frozenset({"pca", "kernel_pca", "isomap"})
-# Methods whose fit needs all pairwise kernel values or geodesic distances.
+# Methods whose fit needs all pairwise kernel values or geodesic distances
+# (PCA too on sparse input, computed from the Gram matrix: see _make_reducer).
 _QUADRATIC = frozenset({"kernel_pca", "isomap"})
+
+# Methods whose scikit-learn estimator refuses sparse input.
+_DENSE_ONLY = frozenset({"factor_analysis", "ica"})
+SPARSE_METHODS = tuple(method for method in METHODS if method not in _DENSE_ONLY)
+
+# Isomap's neighbours per sample; fewer when it is fitted on fewer samples.
+_ISOMAP_NEIGHBORS = 10
 
 _ISOMAP_GRAPH_WARNING = "The number of connected components of the neighbors graph"
 
 # Accepted by the parameter validation only so that fit can explain the refusal.
 _NO_OUT_OF_SAMPLE = frozenset({"spectral_embedding", "spectral"})
+
+
+def _sparse_input_error(method: str) -> TypeError:
+    return TypeError(
+        f"method={method!r} needs dense X: scikit-learn's estimator for it "
+        "refuses sparse input, and densifying X could exhaust memory. Pass "
+        f"X.toarray() if it fits in memory, or choose a method that accepts "
+        f"sparse input: {list(SPARSE_METHODS)} or 'auto'."
+    )
+
+
+def _is_quadratic(method: str, *, sparse: bool) -> bool:
+    """Whether fitting ``method`` costs memory quadratic in the samples."""
+    return method in _QUADRATIC or (method == "pca" and sparse)
+
+
+def _max_components(method: str, n_samples: int, n_features: int) -> int:
+    """The most components ``method`` can return when fitted on these samples."""
+    if method == "ica":
+        # Whitening divides by the singular values of the centred data, and
+        # with n_samples rows the last of them is zero.
+        return min(n_samples - 1, n_features)
+    if method == "isomap":
+        # Each sample needs at least one neighbour besides itself.
+        return min(n_samples, n_features) if n_samples > 1 else 0
+    if method in ("pca", "kernel_pca", "factor_analysis"):
+        return min(n_samples, n_features)
+    return n_features
+
+
+def _max_components_reason(method: str) -> str:
+    """Why ``method`` returns at most ``_max_components`` components."""
+    if method == "ica":
+        return "its whitening needs fewer components than samples"
+    return "it cannot return more components than it has samples"
 
 
 def _no_out_of_sample_error(method: str) -> ValueError:
@@ -120,7 +160,7 @@ class _BinaryRandomProjection(
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Draw the projection matrix for ``X``'s number of features."""
-        X = validate_data(self, X, dtype=[np.float64, np.float32])
+        X = validate_data(self, X, accept_sparse="csr", dtype=[np.float64, np.float32])
         rng = check_random_state(self.random_state)
         n_features = X.shape[1]
         mask = rng.binomial(1, 0.5, size=(self.n_components, n_features))
@@ -132,16 +172,52 @@ class _BinaryRandomProjection(
     def transform(self, X):
         """Project ``X`` onto the random subset means."""
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
-        return X @ self.components_.T.astype(X.dtype, copy=False)
+        X = validate_data(
+            self, X, accept_sparse="csr", dtype=[np.float64, np.float32], reset=False
+        )
+        return np.asarray(X @ self.components_.T.astype(X.dtype, copy=False))
 
     @property
     def _n_features_out(self):
         return self.components_.shape[0]
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
 
-def _make_reducer(method: str, n_components: int, seed: int):
-    """A fresh, unfitted scikit-learn reducer for ``method``."""
+
+class _GaussianRandomProjection(GaussianRandomProjection):
+    """GaussianRandomProjection whose matrix sparse input reads without a copy.
+
+    scikit-learn draws ``components_`` in C order, and ``X @ components_.T``
+    with sparse ``X`` then copies it whole (400 MB for 5,000 x 10,000) at every
+    transform. Drawing its transpose stores it in Fortran order, which that
+    product reads in place; numpy's Generator also draws it about twice as
+    fast. ``random_state`` must be an int (or None).
+    """
+
+    def _make_random_matrix(self, n_components, n_features):
+        rng = np.random.default_rng(self.random_state)
+        components = rng.standard_normal((n_features, n_components))
+        components /= np.sqrt(n_components)
+        return components.T
+
+
+def _make_scaler(sparse: bool):
+    """Min-max scaling; for sparse input, max-abs scaling, which keeps zeros zero."""
+    scaler = MaxAbsScaler() if sparse else MinMaxScaler()
+    # Internal steps exchange arrays whatever the global output config says.
+    return scaler.set_output(transform="default")
+
+
+def _make_reducer(method, n_components, seed, n_samples, sparse):
+    """A fresh, unfitted reducer for ``method``, to be fitted on ``n_samples``."""
+    if method == "pca" and sparse:
+        # PCA from the centred Gram matrix: the same projection without
+        # densifying X. scikit-learn's sparse PCA (ARPACK) took 75 s for 1,332
+        # components of 2,000 x 10,000 one-hot rows; this takes seconds.
+        return KernelPCA(n_components=n_components, kernel="linear", random_state=seed)
     if method == "pca":
         return PCA(n_components=n_components, random_state=seed)
     if method == "kernel_pca":
@@ -159,9 +235,13 @@ def _make_reducer(method: str, n_components: int, seed: int):
         # Dense eigensolver: ARPACK's start vector would not be seeded. Ten
         # neighbours: with scikit-learn's five the graph of a small dataset
         # often falls apart, and completing it is slow.
-        return Isomap(n_components=n_components, n_neighbors=10, eigen_solver="dense")
+        return Isomap(
+            n_components=n_components,
+            n_neighbors=max(1, min(_ISOMAP_NEIGHBORS, n_samples - 1)),
+            eigen_solver="dense",
+        )
     if method == "gaussian_random_projection":
-        return GaussianRandomProjection(n_components=n_components, random_state=seed)
+        return _GaussianRandomProjection(n_components=n_components, random_state=seed)
     if method == "sparse_random_projection":
         return SparseRandomProjection(
             n_components=n_components, dense_output=True, random_state=seed
@@ -207,33 +287,48 @@ class DimensionalityReducer(TransformerMixin, BaseEstimator):
         ``"auto"`` selects among ``candidate_methods`` and
         ``candidate_components`` by cross-validation and needs ``y``.
         Spectral embedding is refused: it has no out-of-sample transform.
+        Factor analysis and ICA need dense ``X``; every other method takes
+        sparse ``X`` without densifying it (see Notes).
     n_components : int or float, default=0.5
         Features kept. An int >= 1 is a number of features (at most the number
         of input features); a float in (0, 1] is the fraction of the input
         features kept, the inverse of the feature compression ratio, resolved
         as ``max(1, round(n_components * n_features))``. Ignored when
         ``method="auto"``, which searches ``candidate_components`` instead.
+        Every method but the random projections also returns at most as many
+        components as it has samples (see Notes); asking for more is refused.
     scale : bool, default=True
         Min-max scale every feature to [0, 1] (fitted on the training data)
         before the reduction, as the SCANN paper does. It keeps features of
         large range from dominating variance- and distance-based methods (PCA,
         kernel PCA, Isomap, random projections) and puts the inputs of the
-        network on a common, bounded scale.
+        network on a common, bounded scale. Sparse ``X`` is instead divided
+        by each feature's maximum absolute value
+        (:class:`~sklearn.preprocessing.MaxAbsScaler`), which keeps zeros zero
+        and, for features whose minimum is 0 (counts, one-hot codes), is the
+        same min-max scaling.
     candidate_methods : list or tuple of str, default=None
-        Methods tried by ``method="auto"``; None tries all of them.
+        Methods tried by ``method="auto"``; None tries all of them. On
+        sparse ``X``, those that need dense input (``"factor_analysis"``,
+        ``"ica"``) are left out.
     candidate_components : list or tuple of int or float, default=(0.25, 0.5)
         Numbers of kept features tried by ``method="auto"``, each read like
         ``n_components``. Candidates that resolve to the same int are tried
         once. A candidate keeping every feature is tried once, as the
         features themselves (``"identity"``): a rotation of all of them
-        reduces nothing and spreads every input over every output.
+        reduces nothing and spreads every input over every output. A
+        candidate larger than a method can return from the samples of a
+        training fold is lowered, for that method, to that largest number.
     estimator : estimator object, default=None
         Classifier scored on the reduced data by ``method="auto"``; cloned for
-        every fit. None means ``LogisticRegression(max_iter=300)``.
+        every fit. None means ``LogisticRegression(max_iter=300)``. An
+        ``n_neighbors`` parameter (also a nested ``step__n_neighbors``) larger
+        than the smallest training fold is lowered to its number of samples.
     cv : int, cross-validation generator or iterable, default=3
         Cross-validation of ``method="auto"``. An int is the number of folds of
         a shuffled :class:`~sklearn.model_selection.StratifiedKFold` seeded by
-        ``random_state``; every candidate is scored on the same folds.
+        ``random_state``, lowered (to no fewer than 2) when the smallest class
+        has fewer samples; every candidate is scored on the same folds.
     n_jobs : int, default=None
         Parallel jobs over the folds of each candidate's cross-validation.
         None means 1 unless in a :obj:`joblib.parallel_backend` context.
@@ -248,8 +343,9 @@ class DimensionalityReducer(TransformerMixin, BaseEstimator):
         samples. ``"auto"`` scores its candidates on a stratified subsample
         of at most this many rows, and ``"kernel_pca"`` and ``"isomap"``
         (whose fit needs all pairwise kernel values or geodesic distances,
-        quadratic memory and cubic time) learn their embedding from a random
-        subsample of this size; both still transform any number of rows.
+        quadratic memory and cubic time), as well as ``"pca"`` on sparse
+        ``X`` (see Notes), learn their embedding from a random subsample of
+        this size; all still transform any number of rows.
         The min-max scaler always sees all rows. None uses every row.
     random_state : int, RandomState instance or None, default=None
         Seeds every random method (kernel PCA's and factor analysis' solvers,
@@ -268,12 +364,16 @@ class DimensionalityReducer(TransformerMixin, BaseEstimator):
         Feature compression ratio, ``n_features_in_ / n_components_``.
     scores_ : dict
         Mean cross-validated accuracy for every candidate, keyed by
-        ``(method, n_components)`` with ``n_components`` an int. Empty unless
-        ``method="auto"``.
-    scaler_ : MinMaxScaler or None
-        The fitted scaler; None when ``scale=False``.
+        ``(method, n_components)`` with ``n_components`` an int (after any
+        lowering to what the method returns on a training fold). Empty
+        unless ``method="auto"``.
+    scaler_ : MinMaxScaler, MaxAbsScaler or None
+        The fitted scaler: a ``MaxAbsScaler`` when fitted on sparse ``X``;
+        None when ``scale=False``.
     reducer_ : estimator object
-        The fitted reducer (a scikit-learn transformer).
+        The fitted reducer (a scikit-learn transformer); for ``"pca"`` on
+        sparse ``X``, a :class:`~sklearn.decomposition.KernelPCA` with a
+        linear kernel (see Notes).
     n_features_in_ : int
         Number of features seen during fit.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
@@ -306,6 +406,26 @@ class DimensionalityReducer(TransformerMixin, BaseEstimator):
     limited to one thread: its matrices are small, and threaded BLAS made it
     up to 20 times slower on a busy two-core machine; ``n_jobs`` parallelizes
     over folds instead.
+
+    **Small data.** PCA, kernel PCA, Isomap and factor analysis return at
+    most as many components as they are fitted on samples; ICA one fewer
+    (its whitening divides by the singular values of the centred data).
+    Isomap's ten neighbours drop to one fewer than its samples.
+    ``method="auto"`` lowers its candidates, its folds and a
+    nearest-neighbour probe's neighbours to what the data allow, and needs
+    at least 2 samples of every class.
+
+    **Sparse input.** Sparse ``X`` is never densified. It is scaled by
+    :class:`~sklearn.preprocessing.MaxAbsScaler`. PCA is computed as
+    :class:`~sklearn.decomposition.KernelPCA` with a linear kernel, which
+    centres the samples' Gram matrix instead of ``X``: the same projection as
+    PCA (unlike :class:`~sklearn.decomposition.TruncatedSVD`, which does not
+    centre), fast however many components are kept (scikit-learn's own sparse
+    PCA, with ARPACK, took over a minute for 1,332 components of 2,000 rows),
+    and, like kernel PCA, learnt from at most ``max_samples`` rows. Kernel
+    PCA, Isomap and the random projections take sparse ``X`` as it is.
+    Factor analysis and ICA refuse it, and ``method="auto"`` leaves them
+    out. With ``"identity"`` the output is the sparse scaled input.
 
     **Binary random projection.** scikit-learn has no {0, 1} projection, so a
     small private transformer draws a dense Bernoulli(0.5) matrix and divides
@@ -422,29 +542,57 @@ class DimensionalityReducer(TransformerMixin, BaseEstimator):
         )
         return sorted(set(resolved))
 
-    def _pipeline(self, method: str, n_components: int, seed: int, estimator=None):
+    def _pipeline(self, method, n_components, seed, n_samples, sparse, estimator):
         steps = [
-            ("scale", MinMaxScaler() if self.scale else "passthrough"),
-            ("reduce", _make_reducer(method, n_components, seed)),
+            ("scale", _make_scaler(sparse) if self.scale else "passthrough"),
+            ("reduce", _make_reducer(method, n_components, seed, n_samples, sparse)),
+            ("estimator", clone(estimator)),
         ]
-        if estimator is not None:
-            steps.append(("estimator", clone(estimator)))
         # Internal steps exchange arrays whatever the global output config says.
         return Pipeline(steps).set_output(transform="default")
+
+    def _probe(self, n_samples: int):
+        """The scoring classifier, its neighbour counts at most ``n_samples``."""
+        if self.estimator is None:
+            return LogisticRegression(max_iter=300)
+        # A nearest-neighbour probe cannot ask for more neighbours than a
+        # training fold has rows.
+        too_many = {
+            name: n_samples
+            for name, value in self.estimator.get_params().items()
+            if name.rsplit("__", 1)[-1] == "n_neighbors"
+            and isinstance(value, Integral)
+            and value > n_samples
+        }
+        return clone(self.estimator).set_params(**too_many)
+
+    def _check_class_counts(self, y):
+        """Refuse, in the user's terms, data too small to cross-validate."""
+        labels, counts = np.unique(y, return_counts=True)
+        if isinstance(self.cv, Integral) and counts.min() < 2:
+            label = labels.tolist()[np.argmin(counts)]
+            raise ValueError(
+                "DimensionalityReducer(method='auto') scores its candidates by "
+                "stratified cross-validation, so it needs at least 2 samples of "
+                f"every class; got {counts.min()} of class {label!r} ({y.size} "
+                "samples in all). Pass more samples, or choose an explicit "
+                "method such as 'pca'."
+            )
 
     def _select(self, X, y, seed: int) -> tuple[str, int]:
         """Score every candidate by cross-validation; return the best one."""
         methods = self._candidate_methods()
+        sparse = issparse(X)
+        if sparse:
+            methods = [method for method in methods if method not in _DENSE_ONLY]
+            if not methods:
+                raise TypeError(
+                    "X is sparse, and none of candidate_methods="
+                    f"{list(self.candidate_methods)} accepts sparse input; "
+                    f"include some of {list(SPARSE_METHODS)}, or pass dense X."
+                )
         sizes = self._candidate_components(X.shape[1])
-        estimator = (
-            LogisticRegression(max_iter=300)
-            if self.estimator is None
-            else self.estimator
-        )
-        if isinstance(self.cv, Integral):
-            cv = StratifiedKFold(n_splits=self.cv, shuffle=True, random_state=seed)
-        else:
-            cv = check_cv(self.cv, y, classifier=True)
+        self._check_class_counts(y)
         if self.max_samples is not None and X.shape[0] > self.max_samples:
             keep, _ = train_test_split(
                 np.arange(X.shape[0]),
@@ -453,7 +601,26 @@ class DimensionalityReducer(TransformerMixin, BaseEstimator):
                 random_state=seed,
             )
             X, y = X[np.sort(keep)], y[np.sort(keep)]
+        if isinstance(self.cv, Integral):
+            # No more folds than the smallest class has samples, so that every
+            # training fold holds every class.
+            n_splits = max(2, min(self.cv, np.unique(y, return_counts=True)[1].min()))
+            cv = StratifiedKFold(n_splits=n_splits, shuffle=True, random_state=seed)
+        else:
+            cv = check_cv(self.cv, y, classifier=True)
         folds = list(cv.split(X, y))
+        n_train = min(len(train) for train, _ in folds)
+        estimator = self._probe(n_train)
+        n_features = X.shape[1]
+        candidates = []
+        for method in methods:
+            # A size above what the method returns from a training fold is
+            # lowered to that number.
+            limit = _max_components(method, n_train, n_features)
+            capped = {min(size, limit) for size in sizes if size < n_features}
+            candidates += [(method, size) for size in sorted(capped) if size >= 1]
+        if sizes[-1] == n_features:
+            candidates.append((IDENTITY, n_features))
         scores, errors = {}, {}
         # Small matrices: threaded BLAS buys nothing here, and on a busy machine
         # its spinning threads made the default search on load_digits 10x slower.
@@ -466,16 +633,10 @@ class DimensionalityReducer(TransformerMixin, BaseEstimator):
             # judged by its score like any other; the warning is shown only
             # when the chosen method is fitted.
             warnings.filterwarnings("ignore", category=ConvergenceWarning)
-            candidates = [
-                (method, n_components)
-                for method in methods
-                for n_components in sizes
-                if n_components < X.shape[1]
-            ]
-            if sizes[-1] == X.shape[1]:
-                candidates.append((IDENTITY, X.shape[1]))
             for method, n_components in candidates:
-                pipeline = self._pipeline(method, n_components, seed, estimator)
+                pipeline = self._pipeline(
+                    method, n_components, seed, n_train, sparse, estimator
+                )
                 fold_scores = cross_val_score(
                     pipeline,
                     X,
@@ -510,8 +671,9 @@ class DimensionalityReducer(TransformerMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Training data.
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data. Sparse ``X`` needs a method that accepts it (see
+            Notes).
         y : array-like of shape (n_samples,), default=None
             Class labels. Required by ``method="auto"``, ignored otherwise.
 
@@ -530,29 +692,25 @@ class DimensionalityReducer(TransformerMixin, BaseEstimator):
                     "accuracy of a classifier, so it needs the class labels: call "
                     "fit(X, y), or choose an explicit method such as 'pca'."
                 )
-            X, y = validate_data(self, X, y, dtype=[np.float64, np.float32])
+            X, y = validate_data(
+                self, X, y, accept_sparse="csr", dtype=[np.float64, np.float32]
+            )
             check_classification_targets(y)
             method, n_components = self._select(X, y, seed)
         else:
-            X = validate_data(self, X, dtype=[np.float64, np.float32])
+            X = validate_data(
+                self, X, accept_sparse="csr", dtype=[np.float64, np.float32]
+            )
+            if issparse(X) and self.method in _DENSE_ONLY:
+                raise _sparse_input_error(self.method)
             method = self.method
             n_components = resolve_size(
                 self.n_components, X.shape[1], "n_components", at_most_features=True
             )
             self.scores_ = {}
-        if method in _SAMPLE_BOUNDED and n_components > X.shape[0]:
-            raise ValueError(
-                f"n_components={n_components} is larger than the number of "
-                f"samples ({X.shape[0]}); method={method!r} cannot return more "
-                "components than it has samples."
-            )
-        # Internal steps exchange arrays whatever the global output config says.
-        scaler = MinMaxScaler().set_output(transform="default")
-        self.scaler_ = scaler.fit(X) if self.scale else None
-        X_scaled = X if self.scaler_ is None else self.scaler_.transform(X)
         rows = np.arange(X.shape[0])
         if (
-            method in _QUADRATIC
+            _is_quadratic(method, sparse=issparse(X))
             and self.max_samples is not None
             and X.shape[0] > self.max_samples
         ):
@@ -561,7 +719,10 @@ class DimensionalityReducer(TransformerMixin, BaseEstimator):
                     X.shape[0], size=self.max_samples, replace=False
                 )
             )
-        reducer = _make_reducer(method, n_components, seed)
+        self._check_n_components(method, n_components, X, rows.size)
+        self.scaler_ = _make_scaler(issparse(X)).fit(X) if self.scale else None
+        X_scaled = X if self.scaler_ is None else self.scaler_.transform(X)
+        reducer = _make_reducer(method, n_components, seed, rows.size, issparse(X))
         if hasattr(reducer, "set_output"):
             reducer.set_output(transform="default")
         self.reducer_ = reducer.fit(X_scaled[rows])
@@ -570,26 +731,62 @@ class DimensionalityReducer(TransformerMixin, BaseEstimator):
         self.compression_ratio_ = X.shape[1] / n_components
         return self
 
+    def _check_n_components(self, method, n_components, X, n_rows):
+        """Refuse, in the user's terms, more components than ``method`` returns."""
+        limit = _max_components(method, n_rows, X.shape[1])
+        if n_components <= limit:
+            return
+        asked = f"n_components={self.n_components!r}"
+        if not isinstance(self.n_components, Integral):
+            asked += f" ({n_components} of {X.shape[1]} features)"
+        rows = f"{n_rows} sample" + ("s" if n_rows != 1 else "")
+        remedy = "Pass more samples"
+        if n_rows < X.shape[0]:
+            rows += f" (max_samples={self.max_samples} of the {X.shape[0]} rows)"
+            remedy = "Raise max_samples"
+        raise ValueError(
+            f"{asked} is more than method={method!r} can return from {rows}: "
+            f"at most {limit}, since {_max_components_reason(method)}"
+            f". {remedy} or ask for fewer components."
+        )
+
     def transform(self, X):
         """Scale and reduce ``X``.
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Data to reduce.
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Data to reduce. Sparse ``X`` needs a method that accepts it (see
+            Notes) and, with ``scale=True``, a reducer fitted on sparse data.
 
         Returns
         -------
-        X_reduced : ndarray of shape (n_samples, `n_components_`)
+        X_reduced : {ndarray, sparse matrix} of shape (n_samples, `n_components_`)
             Reduced data, of ``X``'s dtype for float32 and float64 input
-            (float64 otherwise).
+            (float64 otherwise). Dense, except when ``method_`` is
+            ``"identity"`` and ``X`` is sparse: the scaled features as they are.
         """
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+        X = validate_data(
+            self, X, accept_sparse="csr", dtype=[np.float64, np.float32], reset=False
+        )
+        if issparse(X):
+            if self.method_ in _DENSE_ONLY:
+                raise _sparse_input_error(self.method_)
+            if isinstance(self.scaler_, MinMaxScaler):
+                raise TypeError(
+                    "This DimensionalityReducer was fitted on dense X, so it "
+                    "min-max scales, which would make sparse X dense. Pass "
+                    "X.toarray(), or fit it on sparse X (then it scales by the "
+                    "maximum absolute value, which keeps zeros zero)."
+                )
         dtype = X.dtype
         if self.scaler_ is not None:
             X = self.scaler_.transform(X)
-        return np.asarray(self.reducer_.transform(X), dtype=dtype)
+        X_reduced = self.reducer_.transform(X)
+        if issparse(X_reduced):
+            return X_reduced.astype(dtype, copy=False)
+        return np.asarray(X_reduced, dtype=dtype)
 
     def get_feature_names_out(self, input_features=None):
         """Names of the output features: ``dr0``, ``dr1``, ...
@@ -612,4 +809,8 @@ class DimensionalityReducer(TransformerMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         tags.target_tags.required = self.method == "auto"
+        methods = [self.method]
+        if self.method == "auto":
+            methods = self.candidate_methods or METHODS
+        tags.input_tags.sparse = any(method in SPARSE_METHODS for method in methods)
         return tags

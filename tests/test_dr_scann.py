@@ -4,13 +4,15 @@
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from sklearn.datasets import load_digits
 from sklearn.decomposition import PCA
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import StandardScaler
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from sklearn_scann import DimensionalityReducer, SCANNClassifier, make_dr_scann
+from sklearn_scann._reduction import SPARSE_METHODS
 
 
 @pytest.fixture(scope="module")
@@ -136,3 +138,46 @@ def test_grid_search_over_reduction_and_ratios(digits, fast):
     assert search.best_params_["dr__method"] in {"pca", "sparse_random_projection"}
     assert search.best_estimator_["scann"].n_features_in_ == 16
     assert search.best_score_ > 0.7
+
+
+@pytest.fixture(scope="module")
+def one_hot():
+    """300 rows of 20 categorical columns with 100 levels: 2,000 sparse features."""
+    rng = np.random.default_rng(0)
+    levels = rng.integers(0, 100, size=(300, 20))
+    X = OneHotEncoder(categories=[np.arange(100)] * 20).fit_transform(levels)
+    y = (levels[:, 0] < 50).astype(int) + (levels[:, 1] < 30)
+    return X.tocsr(), y
+
+
+def test_dr_scann_fits_sparse_one_hot_data(one_hot, fast):
+    X, y = one_hot
+    model = make_dr_scann(random_state=0, **fast).fit(X, y)
+    assert model["dr"].method_ in {*SPARSE_METHODS, "identity"}
+    assert set(np.unique(model.predict(X))) <= {0, 1, 2}
+    assert model.predict_proba(X[:7]).shape == (7, 3)
+
+
+def test_dr_scann_keeps_sparse_features_sparse(one_hot, fast):
+    X, y = one_hot
+    model = make_dr_scann(
+        reducer_params={"candidate_components": (1.0,)}, random_state=0, **fast
+    ).fit(X, y)
+    assert model["dr"].method_ == "identity"
+    # Centring would densify: the features are scaled to unit variance only.
+    standardized = model[:-1].transform(X)
+    assert sp.issparse(standardized)
+    seen = X.getnnz(axis=0) > 0  # levels absent from the data stay constant
+    std = standardized.toarray().std(axis=0)
+    np.testing.assert_allclose(std[seen], 1.0, atol=1e-6)
+    assert model["scann"].n_features_in_ == X.shape[1]
+    assert model.predict(X[:5]).shape == (5,)
+
+
+# Two validation rows: SCANN warns that its networks predict a single class.
+@pytest.mark.filterwarnings("ignore:every network of the synthesis predicts")
+def test_dr_scann_fits_six_samples(fast):
+    X = np.random.default_rng(0).normal(size=(6, 8))
+    y = np.array([0, 1, 0, 1, 0, 1])
+    model = make_dr_scann(random_state=0, **fast).fit(X, y)
+    assert model.predict(X).shape == (6,)

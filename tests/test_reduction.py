@@ -4,12 +4,15 @@
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from sklearn.datasets import make_classification
 from sklearn.dummy import DummyClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV
+from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import MinMaxScaler
+from sklearn.preprocessing import MaxAbsScaler, MinMaxScaler
+from sklearn.utils import get_tags
 from sklearn.utils._param_validation import InvalidParameterError
 from sklearn.utils.estimator_checks import (
     check_global_output_transform_pandas,
@@ -20,7 +23,7 @@ from sklearn.utils.estimator_checks import (
     parametrize_with_checks,
 )
 
-from sklearn_scann._reduction import METHODS, DimensionalityReducer
+from sklearn_scann._reduction import METHODS, SPARSE_METHODS, DimensionalityReducer
 
 N_FEATURES = 10
 
@@ -271,11 +274,45 @@ def test_int_n_components_above_n_features_is_refused(data):
         reducer.fit(X)
 
 
-def test_n_components_above_n_samples_is_refused(data):
+# The most components each method returns from 4 samples of 10 features.
+FOUR_SAMPLE_LIMITS = {
+    "pca": 4,
+    "kernel_pca": 4,
+    "isomap": 4,
+    "factor_analysis": 4,
+    "ica": 3,  # its whitening divides by the zero last singular value
+}
+
+
+@pytest.mark.parametrize(("method", "limit"), FOUR_SAMPLE_LIMITS.items())
+def test_n_components_above_what_the_samples_give_is_refused(data, method, limit):
     X, _, _ = data
-    reducer = DimensionalityReducer("kernel_pca", n_components=8)
-    with pytest.raises(ValueError, match=r"n_components=8 .*number of samples \(5\)"):
-        reducer.fit(X[:5])
+    reducer = DimensionalityReducer(method, n_components=limit + 1, random_state=0)
+    with pytest.raises(
+        ValueError,
+        match=rf"n_components={limit + 1} is more than method='{method}' can "
+        rf"return from 4 samples: at most {limit}",
+    ):
+        reducer.fit(X[:4])
+    # At the limit every method returns what was asked (Isomap with fewer
+    # neighbours than its ten), all finite.
+    reduced = reducer.set_params(n_components=limit).fit_transform(X[:4])
+    assert reduced.shape == (4, limit)
+    assert np.all(np.isfinite(reduced))
+
+
+def test_too_many_components_are_named_in_the_users_terms(data):
+    X, _, _ = data
+    with pytest.raises(
+        ValueError, match=r"n_components=0\.5 \(5 of 10 features\) is more than"
+    ):
+        DimensionalityReducer("pca", n_components=0.5).fit(X[:3])
+    with pytest.raises(
+        ValueError,
+        match=r"from 8 samples \(max_samples=8 of the 150 rows\): at most 8.*"
+        "Raise max_samples",
+    ):
+        DimensionalityReducer("kernel_pca", n_components=9, max_samples=8).fit(X)
 
 
 def test_unknown_method_lists_the_valid_ones(data):
@@ -381,6 +418,9 @@ def test_grid_search_over_method_and_n_components(data):
         DimensionalityReducer(
             "binary_random_projection", n_components=1, random_state=0
         ),
+        # Sparse input: refused by name (factor analysis), taken (kernel PCA).
+        DimensionalityReducer("factor_analysis", n_components=1, random_state=0),
+        DimensionalityReducer("kernel_pca", n_components=1, random_state=0),
     ]
 )
 def test_sklearn_compatible(estimator, check):
@@ -437,3 +477,199 @@ def test_max_samples_bounds_quadratic_methods_and_selection():
         random_state=0,
     ).fit(X, y)
     assert seen and max(seen) <= 100  # 2-fold CV on a 100-row subsample
+
+
+# -- small data ---------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def six():
+    """Six samples of 10 features, three of each class."""
+    X = np.random.default_rng(0).normal(size=(6, N_FEATURES))
+    return X, np.array([0, 0, 0, 1, 1, 1])
+
+
+def test_auto_fits_six_samples(six):
+    X, y = six
+    reducer = DimensionalityReducer(random_state=0).fit(X, y)
+    # Three folds leave 4 training samples: sizes 2 and 5 (0.25 and 0.5 of 10
+    # features) are lowered to what each method returns from 4 samples.
+    expected = {
+        (method, size)
+        for method in METHODS
+        for size in (2, min(5, FOUR_SAMPLE_LIMITS.get(method, 5)))
+    }
+    assert set(reducer.scores_) == expected
+    assert reducer.transform(X).shape == (6, reducer.n_components_)
+
+
+def test_auto_lowers_the_folds_to_the_smallest_class(six):
+    X, _ = six
+    y = np.array([0, 0, 1, 1, 1, 1])
+    n_fits = []
+
+    class Spy(LogisticRegression):
+        def fit(self, X, y):
+            n_fits.append(X.shape[0])
+            return super().fit(X, y)
+
+    DimensionalityReducer(
+        candidate_methods=["pca"],
+        candidate_components=(2,),
+        estimator=Spy(),
+        cv=3,
+        random_state=0,
+    ).fit(X, y)
+    assert n_fits == [3, 3]  # two folds: class 0 has two samples
+
+
+@pytest.mark.parametrize(
+    "probe",
+    [
+        KNeighborsClassifier(n_neighbors=15),
+        Pipeline([("knn", KNeighborsClassifier(n_neighbors=15))]),
+    ],
+)
+def test_auto_lowers_a_nearest_neighbour_probe_to_the_fold(six, probe):
+    X, y = six
+    reducer = DimensionalityReducer(
+        candidate_methods=["pca", "sparse_random_projection"],
+        estimator=probe,
+        random_state=0,
+    ).fit(X, y)
+    assert len(reducer.scores_) == 4
+    # The given estimator itself is left as it was.
+    params = probe.get_params()
+    assert params.get("n_neighbors", params.get("knn__n_neighbors")) == 15
+
+
+def test_auto_needs_two_samples_of_every_class(six):
+    X, _ = six
+    with pytest.raises(
+        ValueError,
+        match=r"method='auto'\) .*at least 2 samples of every class; got 1 of "
+        r"class 1 \(6 samples in all\)",
+    ):
+        DimensionalityReducer().fit(X, [0, 0, 0, 0, 0, 1])
+
+
+# -- sparse input -------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def counts():
+    """Sparse non-negative counts, every feature with zeros (so that max-abs
+    scaling is min-max scaling), and labels."""
+    rng = np.random.default_rng(0)
+    # Continuous values: no tied distances for Isomap's neighbour search.
+    X = rng.exponential(size=(120, 40)) * (rng.random((120, 40)) < 0.3)
+    X[0] = 0.0
+    y = (X[:, 0] + X[:, 1] > 0).astype(int)
+    return sp.csr_matrix(X), y
+
+
+@pytest.mark.parametrize("method", SPARSE_METHODS)
+def test_sparse_input_reduces_as_dense_input_does(counts, method):
+    X, _ = counts
+    sparse_fit = DimensionalityReducer(method, n_components=5, random_state=0).fit(X)
+    dense_fit = DimensionalityReducer(method, n_components=5, random_state=0)
+    expected = dense_fit.fit(X.toarray()).transform(X.toarray())
+    assert isinstance(sparse_fit.scaler_, MaxAbsScaler)
+    for X_new in (X, X.toarray(), sp.csr_array(X)):
+        reduced = sparse_fit.transform(X_new)
+        assert isinstance(reduced, np.ndarray)
+        # Eigen-decompositions fix each component up to its sign.
+        signs = np.sign(np.sum(reduced * expected, axis=0))
+        np.testing.assert_allclose(reduced * signs, expected, atol=1e-6)
+
+
+def test_sparse_input_is_never_densified(counts, monkeypatch):
+    X, y = counts
+    n_features = X.shape[1]
+    for container in (sp.csr_matrix, sp.csr_array, sp.csc_matrix, sp.csc_array):
+        toarray = container.toarray
+
+        def guarded(self, *args, _toarray=toarray, **kwargs):
+            assert n_features not in self.shape, "the features were densified"
+            return _toarray(self, *args, **kwargs)
+
+        monkeypatch.setattr(container, "toarray", guarded)
+    with pytest.raises(AssertionError, match="densified"):
+        X.todense()
+    for method in SPARSE_METHODS:
+        DimensionalityReducer(method, n_components=5, random_state=0).fit_transform(X)
+    auto = DimensionalityReducer(candidate_components=(0.25, 1.0), random_state=0).fit(
+        X, y
+    )
+    assert {method for method, _ in auto.scores_} == {*SPARSE_METHODS, "identity"}
+
+
+def test_identity_keeps_sparse_input_sparse(counts):
+    X, y = counts
+    reducer = DimensionalityReducer(
+        candidate_methods=["pca"], candidate_components=(1.0,), random_state=0
+    ).fit(X, y)
+    assert reducer.method_ == "identity"
+    reduced = reducer.transform(X.astype(np.float32))
+    assert sp.issparse(reduced) and reduced.dtype == np.float32
+    np.testing.assert_allclose(
+        reduced.toarray(), X.toarray() / X.toarray().max(axis=0), rtol=1e-6
+    )
+
+
+@pytest.mark.parametrize("method", ["factor_analysis", "ica"])
+def test_dense_only_methods_refuse_sparse_input_by_name(counts, method):
+    X, _ = counts
+    message = rf"method='{method}' needs dense X.*{SPARSE_METHODS[-1]}"
+    with pytest.raises(TypeError, match=message):
+        DimensionalityReducer(method, n_components=2).fit(X)
+    reducer = DimensionalityReducer(method, n_components=2).fit(X.toarray())
+    with pytest.raises(TypeError, match=message):
+        reducer.transform(X)
+
+
+def test_auto_on_sparse_input_leaves_dense_only_methods_out(counts):
+    X, y = counts
+    reducer = DimensionalityReducer(
+        candidate_methods=["ica", "pca", "factor_analysis"],
+        candidate_components=(2,),
+        random_state=0,
+    ).fit(X, y)
+    assert set(reducer.scores_) == {("pca", 2)}
+    with pytest.raises(TypeError, match=r"none of candidate_methods=.*sparse"):
+        DimensionalityReducer(candidate_methods=["ica", "factor_analysis"]).fit(X, y)
+
+
+def test_min_max_scaling_refuses_sparse_input_at_transform(counts):
+    X, _ = counts
+    reducer = DimensionalityReducer("pca", n_components=2).fit(X.toarray())
+    with pytest.raises(TypeError, match="fitted on dense X, so it min-max scales"):
+        reducer.transform(X)
+    # Without scaling nothing stands in the way.
+    unscaled = DimensionalityReducer("pca", n_components=2, scale=False)
+    unscaled.fit(X.toarray())
+    np.testing.assert_allclose(
+        unscaled.transform(X), unscaled.transform(X.toarray()), atol=1e-12
+    )
+
+
+@pytest.mark.parametrize(
+    ("params", "accepts_sparse"),
+    [*(({"method": m}, m in SPARSE_METHODS) for m in METHODS)]
+    + [
+        ({}, True),
+        ({"candidate_methods": ["ica", "pca"]}, True),
+        ({"candidate_methods": ["ica", "factor_analysis"]}, False),
+    ],
+)
+def test_sparse_tag_is_truthful(counts, params, accepts_sparse):
+    X, y = counts
+    reducer = DimensionalityReducer(
+        n_components=2, candidate_components=(2,), random_state=0, **params
+    )
+    assert get_tags(reducer).input_tags.sparse is accepts_sparse
+    if accepts_sparse:
+        reducer.fit(X, y)
+    else:
+        with pytest.raises(TypeError, match="sparse"):
+            reducer.fit(X, y)
