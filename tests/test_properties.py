@@ -296,7 +296,7 @@ operations = st.one_of(
 )
 
 
-@settings(max_examples=150, **_SETTINGS)
+@settings(max_examples=500, **_SETTINGS)
 @given(
     net=networks(allow_empty_hidden=True),
     ops=st.lists(operations, min_size=3, max_size=8),
