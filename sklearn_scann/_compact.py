@@ -9,7 +9,24 @@ import scipy.sparse as sp
 
 from ._topology import Topology
 
-__all__ = ["CompactNetwork", "class_logits"]
+__all__ = ["ARRAY_KINDS", "CompactNetwork", "class_logits"]
+
+# The dtype kinds (numpy's one-letter codes) each array of to_arrays may have.
+ARRAY_KINDS = {
+    "layer_sizes": "iu",
+    "skip": "biu",
+    "src": "iu",
+    "dst": "iu",
+    "weights": "f",
+    "biases": "f",
+}
+_KIND_NAMES = {
+    "b": "booleans",
+    "i": "signed integers",
+    "u": "unsigned integers",
+    "f": "floats",
+}
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
 def class_logits(outputs: np.ndarray) -> np.ndarray:
@@ -140,14 +157,32 @@ class CompactNetwork:
 
     @classmethod
     def from_arrays(cls, arrays) -> CompactNetwork:
-        """Rebuild from :meth:`to_arrays` output, checking shapes and edge rules."""
-        sizes = [int(s) for s in np.asarray(arrays["layer_sizes"]).ravel()]
-        src = np.asarray(arrays["src"])
-        dst = np.asarray(arrays["dst"])
-        weights = np.asarray(arrays["weights"], dtype=np.float64)
-        biases = np.asarray(arrays["biases"], dtype=np.float64)
-        if not (src.ndim == dst.ndim == weights.ndim == biases.ndim == 1):
+        """Rebuild from :meth:`to_arrays` output, checking types, shapes and edge rules.
+
+        Raises
+        ------
+        ValueError
+            If an array has the wrong kind of dtype or shape, ``skip`` is not
+            one boolean, a connection is invalid or listed twice, or a weight
+            or bias is not finite or beyond the float32 range it was trained
+            in.
+        """
+        arrays = {key: np.asarray(arrays[key]) for key in ARRAY_KINDS}
+        for key, kinds in ARRAY_KINDS.items():
+            if arrays[key].dtype.kind not in kinds:
+                raise ValueError(
+                    f"{key} has dtype {arrays[key].dtype}; expected "
+                    + " or ".join(_KIND_NAMES[kind] for kind in kinds)
+                )
+        skip = arrays.pop("skip")
+        if skip.size != 1 or skip.item() not in (0, 1):
+            raise ValueError(f"skip must be one boolean, got {skip!r}")
+        if any(array.ndim != 1 for array in arrays.values()):
             raise ValueError("network arrays must be one-dimensional")
+        sizes = [int(s) for s in arrays["layer_sizes"]]
+        src, dst = arrays["src"], arrays["dst"]
+        weights = arrays["weights"].astype(np.float64)
+        biases = arrays["biases"].astype(np.float64)
         if not (src.shape == dst.shape == weights.shape):
             raise ValueError(
                 f"src, dst and weights disagree in length: {src.shape[0]}, "
@@ -161,13 +196,14 @@ class CompactNetwork:
             min(src.min(), dst.min()) < 0 or max(src.max(), dst.max()) >= sum(sizes)
         ):
             raise ValueError("a connection refers to a neuron that does not exist")
-        if not (np.all(np.isfinite(weights)) and np.all(np.isfinite(biases))):
-            raise ValueError("network weights or biases are not finite")
+        for name, values in (("weights", weights), ("biases", biases)):
+            # Trained in float32: anything beyond its range was not trained.
+            if not np.all(np.abs(values) <= _FLOAT32_MAX):
+                raise ValueError(
+                    f"network {name} must be finite and within the float32 range"
+                )
         topology = Topology.from_edges(
-            sizes,
-            src.astype(np.int64),
-            dst.astype(np.int64),
-            skip=bool(np.asarray(arrays["skip"])),
+            sizes, src.astype(np.int64), dst.astype(np.int64), skip=bool(skip.item())
         )
         if topology.n_connections != src.size:
             raise ValueError("the network lists a connection twice")

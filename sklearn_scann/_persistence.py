@@ -4,73 +4,312 @@
 
 from __future__ import annotations
 
+import io
 import json
+import math
+import reprlib
 import zipfile
+import zlib
+from contextlib import contextmanager
+from dataclasses import asdict, fields
 from numbers import Integral, Real
 from pathlib import Path
+from tokenize import TokenError
 
 import numpy as np
+from numpy.lib import format as npy_format
 from sklearn.utils.validation import check_is_fitted
 
-from ._compact import CompactNetwork
+from ._compact import ARRAY_KINDS, CompactNetwork
+from ._cost import CostModel, dense_connections
 
 __all__ = ["FORMAT_NAME", "FORMAT_VERSION", "load", "save"]
 
 FORMAT_NAME = "sklearn-scann-model"
-FORMAT_VERSION = 1
-_ARRAY_KEYS = ("layer_sizes", "skip", "src", "dst", "weights", "biases")
+# Version 2 stores tuples, dicts, a CostModel and a RandomState among the
+# parameters exactly; version 1 stored only JSON scalars and lists (null for
+# anything else).
+FORMAT_VERSION = 2
+_ARRAY_KEYS = tuple(ARRAY_KINDS)
+
+# What a file may make load() read. A member is refused from its header,
+# before any of its data is read, when it asks for more.
+_MAX_METADATA_BYTES = 64 * 2**20
+_MAX_MODEL_BYTES = 16 * 2**30  # all members decompressed
+_MAX_HEADER_BYTES = 10_000  # numpy's own limit for an .npy header
+_MAX_LAYERS = 256
+_MAX_NEURONS = 2**31 - 1
+_MAX_CONNECTIONS = 2**31 - 1
+_MAX_LABEL_CHARS = 2**24  # labels x longest label, as a numpy string array
+_READ_CHUNK_BYTES = 2**20
+# Inputs up to this magnitude must give finite outputs (checked on a bound).
+_INPUT_SCALE = 1e6
+_MAX_OUTPUT = 1e300
+_RANDOM_STATE_KEY_LENGTH = 624  # words of an MT19937 state
+# Errors of zipfile and zlib on a damaged archive.
+_ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError)
+
+_METADATA_FIELDS = {
+    "format",
+    "format_version",
+    "package_version",
+    "estimator",
+    "params",
+    "classes",
+    "n_features_in",
+    "feature_names_in",
+    "baseline_connections",
+    "best_step",
+    "history",
+    "frontier_steps",
+}
+# Written by every version; the others may be absent from older files.
+_REQUIRED_FIELDS = _METADATA_FIELDS - {"package_version", "frontier_steps"}
 
 
-def _json_value(value):
-    """``value`` if JSON can hold it exactly, else None (e.g. a RandomState)."""
+def _is_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_real(value) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _is_count(value) -> bool:
+    return _is_int(value) and value >= 0
+
+
+def _is_non_negative(value) -> bool:
+    return _is_real(value) and value >= 0
+
+
+def _is_bool(value) -> bool:
+    return isinstance(value, bool)
+
+
+# History entries the fitted model reads: (key, check, required).
+_HISTORY_FIELDS = (
+    ("n_connections", _is_count, True),
+    ("validation_score", _is_real, True),
+    ("validation_loss", _is_real, False),
+    ("macs", _is_count, False),
+    ("energy_pj", _is_non_negative, False),
+    ("accepted", _is_bool, False),
+    ("one_class", _is_bool, False),
+)
+
+
+# -- labels and parameters as JSON --------------------------------------------
+
+
+def _labels_to_json(labels: np.ndarray):
+    kind = labels.dtype.kind
+    if kind in "iub":
+        return {"kind": "int", "values": [int(c) for c in labels]}
+    if kind == "f":
+        return {"kind": "float", "values": [float(c) for c in labels]}
+    if kind in "UO" and all(isinstance(c, str) for c in labels):
+        return {"kind": "str", "values": [str(c) for c in labels]}
+    raise ValueError(
+        "only integer, float or string labels can be saved; got labels of "
+        f"dtype {labels.dtype}"
+    )
+
+
+def _is_label(kind: str, value) -> bool:
+    if kind == "int":
+        return _is_int(value) and -(2**63) <= value < 2**63
+    if kind == "float":
+        return isinstance(value, float) and math.isfinite(value)
+    return isinstance(value, str)
+
+
+def _labels_from_json(spec) -> np.ndarray:
+    kind, values = _entries(spec, "labels", "kind", "values")
+    dtypes = {"int": np.int64, "float": np.float64, "str": np.str_}
+    if not isinstance(kind, str) or kind not in dtypes or not isinstance(values, list):
+        raise ValueError("labels must be a kind (int, float or str) and a list")
+    if not all(_is_label(kind, value) for value in values):
+        raise ValueError(f"labels of kind {kind} must all be {kind}s")
+    longest = max(map(len, values), default=0) if kind == "str" else 0
+    if len(values) * longest > _MAX_LABEL_CHARS:
+        raise ValueError("the labels are too many or too long")
+    return np.asarray(values, dtype=dtypes[kind])
+
+
+def _entries(spec, what: str, *names: str) -> list:
+    """The entries ``names`` of the JSON object ``spec``, which has no others."""
+    if not isinstance(spec, dict) or set(spec) != set(names):
+        raise ValueError(f"{what} must have exactly the entries {', '.join(names)}")
+    return [spec[name] for name in names]
+
+
+def _value_to_json(value):
+    """JSON for a parameter or history value; tuples, dicts and a CostModel as
+    tagged objects."""
     if value is None or isinstance(value, bool | str):
         return value
     if isinstance(value, Integral):
         return int(value)
     if isinstance(value, Real):
         return float(value)
-    if isinstance(value, list | tuple):
-        items = [_json_value(v) for v in value]
-        return None if any(i is None for i in items) else items
-    return None
+    if isinstance(value, list):
+        return [_value_to_json(v) for v in value]
+    if isinstance(value, tuple):
+        return {"kind": "tuple", "values": [_value_to_json(v) for v in value]}
+    if isinstance(value, dict):
+        # Keys are class labels: JSON object keys would all become strings.
+        return {
+            "kind": "dict",
+            "keys": _labels_to_json(np.asarray(list(value))),
+            "values": [_value_to_json(v) for v in value.values()],
+        }
+    if type(value) is CostModel:
+        return {"kind": "CostModel", "fields": asdict(value)}
+    raise ValueError(f"a {type(value).__name__} has no JSON form")
 
 
-def _labels_to_json(classes: np.ndarray):
-    kind = classes.dtype.kind
-    if kind in "iub":
-        return {"kind": "int", "values": [int(c) for c in classes]}
-    if kind == "f":
-        return {"kind": "float", "values": [float(c) for c in classes]}
-    if kind in "UO" and all(isinstance(c, str) for c in classes):
-        return {"kind": "str", "values": [str(c) for c in classes]}
-    raise TypeError(
-        "only integer, float or string class labels can be saved; got "
-        f"labels of dtype {classes.dtype}"
+def _value_from_json(value):
+    """The value :func:`_value_to_json` encoded (a RandomState aside)."""
+    if isinstance(value, list):
+        return [_value_from_json(v) for v in value]
+    if not isinstance(value, dict):
+        return value
+    kind = value.get("kind")
+    if kind == "tuple":
+        (values,) = _entries(value, "a tuple", "kind", "values")[1:]
+        if not isinstance(values, list):
+            raise ValueError("a tuple must list its values")
+        return tuple(_value_from_json(v) for v in values)
+    if kind == "dict":
+        keys, values = _entries(value, "a dict", "kind", "keys", "values")[1:]
+        keys = _labels_from_json(keys).tolist()
+        if not isinstance(values, list) or len(values) != len(keys):
+            raise ValueError("a dict must have as many values as keys")
+        if len(set(keys)) != len(keys):
+            raise ValueError("a dict must not repeat a key")
+        return dict(zip(keys, map(_value_from_json, values), strict=True))
+    if kind == "CostModel":
+        return _cost_model_from_json(value)
+    raise ValueError(f"unknown kind of value {reprlib.repr(kind)}")
+
+
+def _cost_model_from_json(spec) -> CostModel:
+    (values,) = _entries(spec, "a CostModel", "kind", "fields")[1:]
+    names = [field.name for field in fields(CostModel)]
+    values = dict(zip(names, _entries(values, "a CostModel", *names), strict=True))
+    if not all(_is_non_negative(v) and math.isfinite(v) for v in values.values()):
+        raise ValueError("a CostModel needs finite non-negative energies")
+    return CostModel(**values)
+
+
+def _random_state_to_json(name: str, value, arrays: dict) -> dict:
+    state = value.get_state(legacy=False)
+    if state["bit_generator"] != "MT19937":
+        raise ValueError(
+            f"parameter {name} is a RandomState over {state['bit_generator']}; "
+            "only an MT19937 one can be saved"
+        )
+    arrays[f"{name}_key"] = state["state"]["key"]
+    return {
+        "kind": "RandomState",
+        "pos": int(state["state"]["pos"]),
+        "has_gauss": int(state["has_gauss"]),
+        "gauss": float(state["gauss"]),
+    }
+
+
+def _random_state_from_json(spec, key: np.ndarray) -> np.random.RandomState:
+    pos, has_gauss, gauss = _entries(
+        spec, "a RandomState", "kind", "pos", "has_gauss", "gauss"
+    )[1:]
+    if not (
+        _is_int(pos)
+        and 0 <= pos <= _RANDOM_STATE_KEY_LENGTH
+        and _is_int(has_gauss)
+        and has_gauss in (0, 1)
+        and _is_real(gauss)
+        and math.isfinite(gauss)
+    ):
+        raise ValueError("a RandomState needs pos, has_gauss (0 or 1) and gauss")
+    random_state = np.random.RandomState(0)
+    random_state.set_state(
+        {
+            "bit_generator": "MT19937",
+            "state": {"key": key.astype(np.uint32), "pos": pos},
+            "has_gauss": has_gauss,
+            "gauss": float(gauss),
+        }
+    )
+    return random_state
+
+
+def _is_random_state(encoded) -> bool:
+    return isinstance(encoded, dict) and encoded.get("kind") == "RandomState"
+
+
+def _same(original, restored) -> bool:
+    """Whether ``restored`` is ``original``, containers and scalar kinds included."""
+    if isinstance(original, list | tuple):
+        return (
+            type(restored) is type(original)
+            and len(restored) == len(original)
+            and all(map(_same, original, restored))
+        )
+    if isinstance(original, dict):
+        return (
+            isinstance(restored, dict)
+            and len(restored) == len(original)
+            and all(
+                k in restored and _same(v, restored[k]) for k, v in original.items()
+            )
+        )
+    kinds = (bool, str, type(None), CostModel)
+    return all(isinstance(original, k) == isinstance(restored, k) for k in kinds) and (
+        bool(original == restored)
     )
 
 
-def _labels_from_json(spec) -> np.ndarray:
-    kinds = {"int": np.int64, "float": np.float64, "str": np.str_}
-    if not isinstance(spec, dict) or spec.get("kind") not in kinds:
-        raise ValueError("model file has malformed class labels")
-    values = spec.get("values")
-    if not isinstance(values, list) or len(values) < 2:
-        raise ValueError("model file must list at least 2 class labels")
-    return np.asarray(values, dtype=kinds[spec["kind"]])
+def _param_to_json(name: str, value, arrays: dict):
+    """JSON for parameter ``name``; a RandomState's key goes into ``arrays``."""
+    if type(value) is np.random.RandomState:
+        return _random_state_to_json(name, value, arrays)
+    try:
+        encoded = _value_to_json(value)
+        exact = _same(value, _value_from_json(encoded))
+    except (TypeError, ValueError):
+        exact = False
+    if not exact:
+        raise ValueError(
+            f"parameter {name}={reprlib.repr(value)} cannot be saved exactly: a "
+            "model file holds None, booleans, numbers, strings, lists, tuples, "
+            "dicts keyed by class labels, a CostModel or a numpy RandomState"
+        )
+    return encoded
 
 
 def save(model, path) -> Path:
     """Write a fitted :class:`SCANNClassifier` to ``path`` (an ``.npz`` file).
 
-    The file holds numeric arrays (the topology and its weights) and one
-    JSON document (format version, package version, parameters, classes,
-    feature names, history). Loading it never runs pickle.
+    The file holds numeric arrays (the topology and its weights, the key of
+    a RandomState parameter) and one JSON document (format version, package
+    version, parameters, classes, feature names, history). Loading it never
+    runs pickle.
+
+    Raises
+    ------
+    ValueError
+        If a parameter cannot be stored exactly (a callable, say).
     """
     from . import __version__
 
     check_is_fitted(model)
     path = Path(path)
-    params = {k: _json_value(v) for k, v in model.get_params(deep=False).items()}
+    arrays = model.network_.to_arrays()
+    params = {
+        name: _param_to_json(name, value, arrays)
+        for name, value in model.get_params(deep=False).items()
+    }
     metadata = {
         "format": FORMAT_NAME,
         "format_version": FORMAT_VERSION,
@@ -87,10 +326,10 @@ def save(model, path) -> Path:
         "baseline_connections": int(model.baseline_connections_),
         "best_step": int(model.best_step_),
         "history": [
-            {k: _json_value(v) for k, v in record.items()} for record in model.history_
+            {k: _value_to_json(v) for k, v in record.items()}
+            for record in model.history_
         ],
     }
-    arrays = model.network_.to_arrays()
     # The chosen step's network is the model's own, saved above.
     frontier = getattr(model, "frontier_networks_", {})
     metadata["frontier_steps"] = sorted(
@@ -107,11 +346,333 @@ def save(model, path) -> Path:
     return path
 
 
+# -- reading ----------------------------------------------------------------
+
+
+class _ModelFile:
+    """The ``.npy`` members of a model file, each read only once its header passes.
+
+    A member's data is read in chunks up to the length its header declares,
+    so that neither a header nor a zip entry's stated size makes ``load``
+    allocate memory for data the file does not hold.
+    """
+
+    def __init__(self, archive: zipfile.ZipFile):
+        self._archive = archive
+        self.members = {}
+        for info in archive.infolist():
+            key = info.filename.removesuffix(".npy")
+            if key == info.filename or key in self.members:
+                raise ValueError(f"has an unexpected member {info.filename!r}")
+            if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+                raise ValueError(f"has member {key} compressed with an unknown method")
+            if info.flag_bits & 0x1:
+                raise ValueError(f"has an encrypted member {key}")
+            self.members[key] = info
+        if sum(info.file_size for info in self.members.values()) > _MAX_MODEL_BYTES:
+            raise ValueError(f"holds more than {_MAX_MODEL_BYTES} bytes")
+
+    @contextmanager
+    def _reading(self, key: str):
+        try:
+            yield
+        except _ZIP_ERRORS as exc:
+            raise ValueError(
+                f"is damaged: member {key} cannot be read ({exc})"
+            ) from None
+
+    def read(self, key, kinds, lengths, *, itemsize=None, ndims=(1,)) -> np.ndarray:
+        """Member ``key`` if its header shows a dtype of one of the numpy ``kinds``
+        (and ``itemsize``), ``ndims`` dimensions and a size in ``lengths``."""
+        if key not in self.members:
+            raise ValueError(f"lacks {key}")
+        with self._reading(key), self._archive.open(self.members[key]) as handle:
+            shape, dtype = self._read_header(key, handle)
+            size = math.prod(shape)
+            if (
+                dtype.kind not in kinds
+                or (itemsize is not None and dtype.itemsize != itemsize)
+                or len(shape) not in ndims
+                or size not in lengths
+            ):
+                raise ValueError(
+                    f"has an invalid {key}: dtype {dtype}, shape {shape}; expected "
+                    f"kind {' or '.join(kinds)}, {' or '.join(map(str, ndims))} "
+                    f"dimensions and a size from {lengths.start} to {lengths.stop - 1}"
+                )
+            data = self._read_data(key, handle, size * dtype.itemsize)
+        return np.frombuffer(data, dtype=dtype).reshape(shape)
+
+    def _read_header(self, key, handle) -> tuple[tuple[int, ...], np.dtype]:
+        try:
+            version = npy_format.read_magic(handle)
+        except ValueError:
+            raise ValueError(f"has a member {key} that is not an .npy array") from None
+        length_bytes = {(1, 0): 2, (2, 0): 4}.get(version)
+        if length_bytes is None:
+            raise ValueError(
+                f"has a member {key} of unsupported .npy version {version}"
+            )
+        length_field = handle.read(length_bytes)
+        length = int.from_bytes(length_field, "little")
+        if len(length_field) != length_bytes or length > _MAX_HEADER_BYTES:
+            raise ValueError(f"has a member {key} with a malformed .npy header")
+        header = handle.read(length)
+        read_header = (
+            npy_format.read_array_header_1_0
+            if version == (1, 0)
+            else npy_format.read_array_header_2_0
+        )
+        try:
+            shape, _, dtype = read_header(io.BytesIO(length_field + header))
+        except (ValueError, TypeError, SyntaxError, RecursionError, TokenError):
+            raise ValueError(
+                f"has a member {key} with a malformed .npy header"
+            ) from None
+        if dtype.hasobject:
+            raise ValueError(
+                f"has a member {key} of Python objects, which is never loaded"
+            )
+        return shape, dtype
+
+    def _read_data(self, key, handle, nbytes: int) -> bytearray:
+        data = bytearray()
+        while len(data) < nbytes:
+            chunk = handle.read(min(_READ_CHUNK_BYTES, nbytes - len(data)))
+            if not chunk:
+                raise ValueError(f"is truncated: member {key} ends early")
+            data += chunk
+        # Reading on to the end of the member also checks its CRC.
+        if handle.read(1):
+            raise ValueError(f"has a member {key} longer than its header says")
+        return data
+
+
+def _open_archive(handle) -> zipfile.ZipFile:
+    not_model = "is not an sklearn-scann model file"
+    if handle.read(len(npy_format.MAGIC_PREFIX)) == npy_format.MAGIC_PREFIX:
+        raise ValueError(f"{not_model}: it is a single .npy array, not an .npz")
+    handle.seek(0)
+    try:
+        return zipfile.ZipFile(handle)
+    except (*_ZIP_ERRORS, ValueError) as exc:
+        raise ValueError(f"{not_model} (not a readable zip archive: {exc})") from None
+
+
+def _read_metadata(model_file: _ModelFile) -> dict:
+    raw = model_file.read("metadata", "u", range(_MAX_METADATA_BYTES + 1), itemsize=1)
+    try:
+        metadata = json.loads(raw.tobytes().decode("utf-8"))
+    except (ValueError, RecursionError) as exc:
+        raise ValueError(f"has corrupt metadata: {exc}") from None
+    if not isinstance(metadata, dict) or metadata.get("format") != FORMAT_NAME:
+        raise ValueError("is not an sklearn-scann model file")
+    version = metadata.get("format_version")
+    if not _is_int(version) or not 1 <= version <= FORMAT_VERSION:
+        raise ValueError(
+            f"has model format version {reprlib.repr(version)}; this "
+            f"sklearn-scann reads versions 1 to {FORMAT_VERSION} (written by "
+            f"sklearn-scann {reprlib.repr(metadata.get('package_version'))})"
+        )
+    return metadata
+
+
+def _check_metadata(metadata: dict, estimator) -> None:
+    """Check every field's type and range; cross-checks with the arrays come later."""
+    if metadata.get("estimator") != estimator.__name__:
+        raise ValueError(
+            f"holds a {reprlib.repr(metadata.get('estimator'))}, not a "
+            f"{estimator.__name__}"
+        )
+    missing = _REQUIRED_FIELDS - set(metadata)
+    unknown = set(metadata) - _METADATA_FIELDS
+    if missing or unknown:
+        raise ValueError(
+            f"has metadata lacking {sorted(missing)} or with unknown {sorted(unknown)}"
+        )
+    if not isinstance(metadata.get("package_version", ""), str):
+        raise ValueError("has a package version that is not a string")
+    if not isinstance(metadata["params"], dict):
+        raise ValueError("has malformed parameters")
+    unknown = set(metadata["params"]) - set(estimator().get_params(deep=False))
+    if unknown:
+        raise ValueError(f"has unknown parameters {reprlib.repr(sorted(unknown))}")
+    n_features = metadata["n_features_in"]
+    if not (_is_int(n_features) and n_features >= 1):
+        raise ValueError(f"has n_features_in={reprlib.repr(n_features)}")
+    names = metadata["feature_names_in"]
+    if names is not None and not (
+        isinstance(names, list)
+        and len(names) == n_features
+        and all(isinstance(name, str) for name in names)
+    ):
+        raise ValueError(f"lacks a string feature name for each of {n_features}")
+    if not _is_count(metadata["baseline_connections"]):
+        raise ValueError("has a baseline_connections that is not a count")
+    _check_history(metadata["history"])
+    steps = range(len(metadata["history"]))
+    if not (_is_int(metadata["best_step"]) and metadata["best_step"] in steps):
+        raise ValueError(f"has best_step outside the history's steps {steps}")
+    frontier = metadata.get("frontier_steps", [])
+    if not (
+        isinstance(frontier, list)
+        and all(_is_int(step) and step in steps for step in frontier)
+        and len(set(frontier)) == len(frontier)
+    ):
+        raise ValueError("has malformed frontier steps")
+
+
+def _check_history(history) -> None:
+    if not isinstance(history, list) or not history:
+        raise ValueError("has no history of steps")
+    for index, record in enumerate(history):
+        if not isinstance(record, dict):
+            raise ValueError(f"has history step {index} that is not a dict")
+        if not _is_int(record.get("step")) or record["step"] != index:
+            raise ValueError(f"has history step {index} numbered otherwise")
+        for key, is_valid, required in _HISTORY_FIELDS:
+            if (required or key in record) and not is_valid(record.get(key)):
+                raise ValueError(
+                    f"has history step {index} with invalid {key} "
+                    f"{reprlib.repr(record.get(key))}"
+                )
+
+
+def _classes_from_json(spec) -> np.ndarray:
+    classes = _labels_from_json(spec)
+    values = classes.tolist()
+    if len(values) < 2 or any(a >= b for a, b in zip(values, values[1:])):
+        raise ValueError("class labels must be at least 2, unique and sorted")
+    return classes
+
+
+def _decoded(value, what: str):
+    """:func:`_value_from_json` of ``value``; errors name ``what`` it is."""
+    try:
+        return _value_from_json(value)
+    except RecursionError:
+        raise ValueError(f"{what}: nested too deeply") from None
+    except ValueError as exc:
+        raise ValueError(f"{what}: {exc}") from None
+
+
+def _params_from_json(params: dict, version: int, model_file: _ModelFile) -> dict:
+    decoded = {}
+    for name, value in params.items():
+        if _is_random_state(value):
+            key = model_file.read(
+                f"{name}_key",
+                "u",
+                range(_RANDOM_STATE_KEY_LENGTH, _RANDOM_STATE_KEY_LENGTH + 1),
+                itemsize=4,
+            )
+            try:
+                decoded[name] = _random_state_from_json(value, key)
+            except ValueError as exc:
+                raise ValueError(f"has a malformed parameter {name}: {exc}") from None
+        else:
+            decoded[name] = _decoded(value, f"has a malformed parameter {name}")
+    if version == 1:
+        # Version 1 wrote null for values JSON could not hold, and lists for
+        # tuples.
+        decoded = {k: v for k, v in decoded.items() if v is not None}
+        if isinstance(decoded.get("hidden_layer_sizes"), list):
+            decoded["hidden_layer_sizes"] = tuple(decoded["hidden_layer_sizes"])
+    return decoded
+
+
+def _expected_members(metadata: dict) -> set[str]:
+    steps = metadata.get("frontier_steps", [])
+    return {
+        *_ARRAY_KEYS,
+        "metadata",
+        *(f"frontier{step}_{key}" for step in steps for key in _ARRAY_KEYS),
+        *(
+            f"{name}_key"
+            for name, value in metadata["params"].items()
+            if _is_random_state(value)
+        ),
+    }
+
+
+def _read_network(model_file: _ModelFile, step=None) -> CompactNetwork:
+    """The fitted network, or the frontier's of ``step``, bounded by its layers."""
+    prefix = "" if step is None else f"frontier{step}_"
+    name = "network" if step is None else f"frontier network {step}"
+    read = model_file.read
+    layer_sizes = read(prefix + "layer_sizes", "iu", range(2, _MAX_LAYERS + 1))
+    skip = read(prefix + "skip", "biu", range(1, 2), ndims=(0, 1))
+    sizes = layer_sizes.tolist()
+    if min(sizes) < 0 or sum(sizes) > _MAX_NEURONS:
+        raise ValueError(f"has a {name} with layer sizes {reprlib.repr(sizes)}")
+    n_neurons = sum(sizes)
+    n_allowed = min(dense_connections(sizes, skip=bool(skip.item())), _MAX_CONNECTIONS)
+    connections = range(n_allowed + 1)
+    arrays = {
+        "layer_sizes": layer_sizes,
+        "skip": skip,
+        "src": read(prefix + "src", "iu", connections),
+        "dst": read(prefix + "dst", "iu", connections),
+        "weights": read(prefix + "weights", "f", connections),
+        "biases": read(prefix + "biases", "f", range(n_neurons, n_neurons + 1)),
+    }
+    try:
+        network = CompactNetwork.from_arrays(arrays)
+    except ValueError as exc:
+        raise ValueError(f"has an invalid {name}: {exc}") from None
+    _check_outputs_bounded(network, name)
+    return network
+
+
+def _check_outputs_bounded(network: CompactNetwork, name: str) -> None:
+    """Refuse weights that overflow the outputs for inputs of reasonable scale.
+
+    The network with every weight and bias replaced by its magnitude, fed
+    ``_INPUT_SCALE`` in every input, bounds the magnitude of every output
+    (ReLU only shrinks magnitudes).
+    """
+    arrays = network.to_arrays()
+    magnitudes = CompactNetwork(
+        network.topology, np.abs(arrays["weights"]), np.abs(arrays["biases"])
+    )
+    inputs = np.full((1, network.topology.layer_sizes[0]), _INPUT_SCALE)
+    with np.errstate(over="ignore", invalid="ignore"):
+        bound = magnitudes.decision_function(inputs)
+    if not np.all(bound <= _MAX_OUTPUT):
+        raise ValueError(
+            f"has a {name} whose outputs overflow for inputs "
+            f"of magnitude {_INPUT_SCALE:g}: its weights were not trained"
+        )
+
+
+def _check_shapes(network, classes, n_features, frontier, history) -> None:
+    sizes = network.topology.layer_sizes
+    # Two classes: one output, or two in files of sklearn-scann 0.1.
+    outputs = {1, 2} if classes.size == 2 else {classes.size}
+    if n_features != sizes[0] or sizes[-1] not in outputs:
+        raise ValueError(
+            f"is inconsistent: {n_features} features and {classes.size} classes "
+            f"for layers {sizes}"
+        )
+    for step, other in frontier.items():
+        loaded = other.topology
+        if (loaded.layer_sizes[0], loaded.layer_sizes[-1]) != (sizes[0], sizes[-1]):
+            raise ValueError(f"has a frontier network {step} of other inputs/outputs")
+        if loaded.n_connections != history[step]["n_connections"]:
+            raise ValueError(
+                f"has a frontier network {step} whose connections its history "
+                "does not count"
+            )
+
+
 def load(path):
     """Read a model written by ``SCANNClassifier.save``.
 
     Only numbers and JSON are read: nothing in the file is executed, so a
-    model file from elsewhere is safe to load (unlike a pickle).
+    model file from elsewhere is safe to load (unlike a pickle). Every
+    array's header is checked against the metadata before its data is read,
+    so a damaged or forged file is refused without reading more than it
+    holds or allocating memory for sizes it merely claims.
 
     Parameters
     ----------
@@ -127,9 +688,18 @@ def load(path):
 
     Raises
     ------
+    FileNotFoundError
+        If there is no file at ``path`` (other operating-system errors on
+        opening it are raised as they are).
     ValueError
-        For a file that is truncated, altered, of another format or of a
-        newer format version.
+        For any content that is not a model this version can read: a file
+        that is not an ``.npz`` archive (a single ``.npy`` array, say), a
+        truncated or damaged one, one of a newer format version, an array
+        missing, unexpected, of the wrong dtype or shape or larger than
+        its network allows, metadata that is corrupt or inconsistent with
+        the arrays or of the wrong type or range (a field, a parameter, a
+        history step), or weights that are not finite or not of a trained
+        network.
 
     See Also
     --------
@@ -151,87 +721,68 @@ def load(path):
     >>> bool((loaded.predict_proba(X) == clf.predict_proba(X)).all())
     True
     """
+    path = Path(path)
+    with path.open("rb") as handle:
+        try:
+            return _read_model(handle)
+        except ValueError as exc:
+            raise ValueError(f"{path} {exc}") from None
+
+
+def _read_model(handle):
+    """The model in an open file; a ValueError says what the file "is" or "has"."""
     from ._classifier import SCANNClassifier
 
-    path = Path(path)
-    try:
-        with np.load(path, allow_pickle=False) as archive:
-            contents = {key: archive[key] for key in archive.files}
-    except FileNotFoundError:
-        raise
-    except (zipfile.BadZipFile, EOFError, OSError, KeyError, ValueError) as exc:
-        # ValueError: an object array, which only pickle could read.
-        raise ValueError(
-            f"{path} is not a readable sklearn-scann model file: {exc}"
-        ) from None
-    missing = [k for k in (*_ARRAY_KEYS, "metadata") if k not in contents]
-    if missing:
-        raise ValueError(f"model file {path} lacks {', '.join(missing)}")
-    arrays = {k: contents[k] for k in _ARRAY_KEYS}
-    raw = contents["metadata"]
-    try:
-        metadata = json.loads(raw.astype(np.uint8).tobytes().decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ValueError(f"{path} has corrupt metadata: {exc}") from None
-    if not isinstance(metadata, dict) or metadata.get("format") != FORMAT_NAME:
-        raise ValueError(f"{path} is not an sklearn-scann model file")
-    version = metadata.get("format_version")
-    if not isinstance(version, int) or version > FORMAT_VERSION or version < 1:
-        raise ValueError(
-            f"{path} has model format version {version!r}; this sklearn-scann reads "
-            f"versions 1 to {FORMAT_VERSION} (written by sklearn-scann "
-            f"{metadata.get('package_version')!r})"
-        )
-    if metadata.get("estimator") != SCANNClassifier.__name__:
-        raise ValueError(f"{path} holds a {metadata.get('estimator')!r}, not a model")
+    with _open_archive(handle) as archive:
+        model_file = _ModelFile(archive)
+        metadata = _read_metadata(model_file)
+        _check_metadata(metadata, SCANNClassifier)
+        return _model_from(model_file, metadata, SCANNClassifier)
 
-    network = CompactNetwork.from_arrays(arrays)
-    classes = _labels_from_json(metadata.get("classes"))
-    n_features = metadata.get("n_features_in")
-    sizes = network.topology.layer_sizes
-    # Two classes: one output, or two in files of sklearn-scann 0.1.
-    outputs = {1, 2} if classes.size == 2 else {classes.size}
-    if n_features != sizes[0] or sizes[-1] not in outputs:
-        raise ValueError(
-            f"{path} is inconsistent: {n_features} features and {classes.size} "
-            f"classes for layers {sizes}"
-        )
-    params = metadata.get("params")
-    if not isinstance(params, dict):
-        raise ValueError(f"{path} has malformed parameters")
-    known = SCANNClassifier().get_params(deep=False)
-    unknown = set(params) - set(known)
-    if unknown:
-        raise ValueError(f"{path} has unknown parameters {sorted(unknown)}")
-    model = SCANNClassifier(**{k: v for k, v in params.items() if v is not None})
-    if isinstance(model.hidden_layer_sizes, list):
-        model.hidden_layer_sizes = tuple(model.hidden_layer_sizes)
-    model._validate_params()
-    history = metadata.get("history") or []
-    steps = metadata.get("frontier_steps") or []
-    if not isinstance(steps, list) or not all(
-        isinstance(step, int) and 0 <= step < len(history) for step in steps
-    ):
-        raise ValueError(f"{path} has malformed frontier steps")
-    frontier = {}
-    for step in steps:
-        keys = {key: f"frontier{step}_{key}" for key in _ARRAY_KEYS}
-        if any(name not in contents for name in keys.values()):
-            raise ValueError(f"model file {path} lacks frontier network {step}")
-        frontier[step] = CompactNetwork.from_arrays(
-            {key: contents[name] for key, name in keys.items()}
-        )
-        loaded = frontier[step].topology.layer_sizes
-        if (loaded[0], loaded[-1]) != (sizes[0], sizes[-1]):
-            raise ValueError(f"{path} has an inconsistent frontier network {step}")
+
+def _model_from(model_file: _ModelFile, metadata: dict, estimator):
+    """The fitted estimator from checked metadata and the arrays it names."""
+    expected = _expected_members(metadata)
+    missing = sorted(expected - set(model_file.members))
+    if missing:
+        raise ValueError(f"lacks {', '.join(missing)}")
+    unexpected = sorted(set(model_file.members) - expected)
+    if unexpected:
+        raise ValueError(f"has unexpected arrays {reprlib.repr(unexpected)}")
+    try:
+        classes = _classes_from_json(metadata["classes"])
+    except ValueError as exc:
+        raise ValueError(f"has malformed class labels: {exc}") from None
+    version = metadata["format_version"]
+    params = _params_from_json(metadata["params"], version, model_file)
+    model = estimator(**params)
+    try:
+        model._validate_params()
+    except ValueError as exc:
+        raise ValueError(f"has an invalid parameter: {exc}") from None
+
+    history = [
+        {
+            key: _decoded(value, f"has a malformed history step {step} {key}")
+            for key, value in record.items()
+        }
+        for step, record in enumerate(metadata["history"])
+    ]
+    network = _read_network(model_file)
+    frontier = {
+        step: _read_network(model_file, step)
+        for step in metadata.get("frontier_steps", [])
+    }
+    n_features = metadata["n_features_in"]
+    _check_shapes(network, classes, n_features, frontier, history)
     model._set_fitted(
         network,
         classes=classes,
-        n_features=int(n_features),
-        feature_names=metadata.get("feature_names_in"),
-        baseline_connections=int(metadata["baseline_connections"]),
+        n_features=n_features,
+        feature_names=metadata["feature_names_in"],
+        baseline_connections=metadata["baseline_connections"],
         history=history,
-        best_step=int(metadata.get("best_step", 0)),
+        best_step=metadata["best_step"],
         frontier=frontier,
     )
     return model
