@@ -8,6 +8,7 @@ import io
 import json
 import math
 import reprlib
+import warnings
 import zipfile
 import zlib
 from contextlib import contextmanager
@@ -424,8 +425,19 @@ class _ModelFile:
             else npy_format.read_array_header_2_0
         )
         try:
-            shape, _, dtype = read_header(io.BytesIO(length_field + header))
-        except (ValueError, TypeError, SyntaxError, RecursionError, TokenError):
+            # numpy warns and repairs a header only Python 2 would write;
+            # np.savez never writes one, so it is refused instead.
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", UserWarning)
+                shape, _, dtype = read_header(io.BytesIO(length_field + header))
+        except (
+            ValueError,
+            TypeError,
+            SyntaxError,
+            RecursionError,
+            TokenError,
+            UserWarning,
+        ):
             raise ValueError(
                 f"has a member {key} with a malformed .npy header"
             ) from None

@@ -7,6 +7,7 @@ import io
 import json
 import math
 import tracemalloc
+import warnings
 import zipfile
 from fractions import Fraction
 from types import SimpleNamespace
@@ -183,6 +184,18 @@ def test_header_claiming_a_huge_array_is_refused_before_reading(original):
     data = zip_bytes({**original.members, "weights.npy": npy_claiming((10**12,))})
     assert len(data) < 10_000
     refused(original, data, "invalid weights.*shape \\(1000000000000,\\)")
+
+
+def test_python2_npy_header_is_refused_without_a_warning(original):
+    # numpy would warn, repair the header ("3L") and read it.
+    header = "{'descr': '<i8', 'fortran_order': False, 'shape': (3L,), }"
+    header = header.ljust(64 - 11) + "\n"
+    member = b"\x93NUMPY\x01\x00" + len(header).to_bytes(2, "little")
+    member += header.encode() + np.arange(3).tobytes()
+    members = {**original.members, "layer_sizes.npy": member}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        refused(original, zip_bytes(members), "layer_sizes with a malformed .npy")
 
 
 def test_metadata_header_beyond_the_metadata_cap_is_refused(original):
@@ -475,20 +488,20 @@ def test_encoding_refuses_what_it_cannot_restore(value):
         _param_to_json("v", value, {})
 
 
-@pytest.mark.skipif(
-    "class_weight" not in SCANNClassifier().get_params(),
-    reason="SCANNClassifier has no class_weight parameter yet",
-)
-def test_class_weight_and_scoring_round_trip(original, tmp_path):
-    model = copy.deepcopy(original.model)
-    model.class_weight = {0: 1.0, 1: 2.5, 2: 1.0}
+def test_class_weight_scoring_and_max_memory_round_trip(original, tmp_path):
+    model = copy.deepcopy(original.model).set_params(
+        class_weight={0: 1.0, 1: 2.5, 2: 1},
+        scoring="balanced_accuracy",
+        max_memory=None,
+    )
     loaded = load(model.save(tmp_path / "cw.npz"))
     assert loaded.get_params() == model.get_params()
     assert [type(k) for k in loaded.class_weight] == [int] * 3
-    if "scoring" in model.get_params():
-        model.scoring = lambda estimator, X, y: 0.0
-        with pytest.raises(ValueError, match="parameter scoring"):
-            model.save(tmp_path / "scoring.npz")
+    model.set_params(class_weight="balanced", max_memory=2.5e9)
+    assert load(model.save(tmp_path / "cw.npz")).get_params() == model.get_params()
+    model.set_params(scoring=lambda estimator, X, y: 0.0)
+    with pytest.raises(ValueError, match="parameter scoring=.* cannot be saved"):
+        model.save(tmp_path / "scoring.npz")
 
 
 def test_version_1_files_still_load(original, tmp_path):
