@@ -500,7 +500,8 @@ def _check_metadata(metadata: dict, estimator) -> None:
     unknown = set(metadata) - _METADATA_FIELDS
     if missing or unknown:
         raise ValueError(
-            f"has metadata lacking {sorted(missing)} or with unknown {sorted(unknown)}"
+            f"has metadata lacking {sorted(missing)} or with unknown "
+            f"{reprlib.repr(sorted(unknown))}"
         )
     if not isinstance(metadata.get("package_version", ""), str):
         raise ValueError("has a package version that is not a string")
@@ -518,7 +519,9 @@ def _check_metadata(metadata: dict, estimator) -> None:
         and len(names) == n_features
         and all(isinstance(name, str) for name in names)
     ):
-        raise ValueError(f"lacks a string feature name for each of {n_features}")
+        raise ValueError(
+            f"lacks a string feature name for each of its {n_features} features"
+        )
     if not _is_count(metadata["baseline_connections"]):
         raise ValueError("has a baseline_connections that is not a count")
     _check_history(metadata["history"])
