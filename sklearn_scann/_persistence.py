@@ -36,6 +36,7 @@ _ARRAY_KEYS = tuple(ARRAY_KINDS)
 # What a file may make load() read. A member is refused from its header,
 # before any of its data is read, when it asks for more.
 _MAX_METADATA_BYTES = 64 * 2**20
+_MAX_METADATA_VALUES = 2**21  # numbers, strings, lists and dicts in the JSON
 _MAX_MODEL_BYTES = 16 * 2**30  # all members decompressed
 _MAX_HEADER_BYTES = 10_000  # numpy's own limit for an .npy header
 _MAX_LAYERS = 256
@@ -385,6 +386,14 @@ class _ModelFile:
     def read(self, key, kinds, lengths, *, itemsize=None, ndims=(1,)) -> np.ndarray:
         """Member ``key`` if its header shows a dtype of one of the numpy ``kinds``
         (and ``itemsize``), ``ndims`` dimensions and a size in ``lengths``."""
+        shape, dtype, data = self._read(key, kinds, lengths, itemsize, ndims)
+        return np.frombuffer(data, dtype=dtype).reshape(shape)
+
+    def read_bytes(self, key, max_bytes: int) -> bytearray:
+        """Member ``key``, a 1-D uint8 array of at most ``max_bytes``, as bytes."""
+        return self._read(key, "u", range(max_bytes + 1), 1, (1,))[2]
+
+    def _read(self, key, kinds, lengths, itemsize, ndims):
         if key not in self.members:
             raise ValueError(f"lacks {key}")
         with self._reading(key), self._archive.open(self.members[key]) as handle:
@@ -402,7 +411,7 @@ class _ModelFile:
                     f"dimensions and a size from {lengths.start} to {lengths.stop - 1}"
                 )
             data = self._read_data(key, handle, size * dtype.itemsize)
-        return np.frombuffer(data, dtype=dtype).reshape(shape)
+        return shape, dtype, data
 
     def _read_header(self, key, handle) -> tuple[tuple[int, ...], np.dtype]:
         try:
@@ -472,9 +481,14 @@ def _open_archive(handle) -> zipfile.ZipFile:
 
 
 def _read_metadata(model_file: _ModelFile) -> dict:
-    raw = model_file.read("metadata", "u", range(_MAX_METADATA_BYTES + 1), itemsize=1)
+    raw = model_file.read_bytes("metadata", _MAX_METADATA_BYTES)
+    # Parsed, a JSON value takes up to 70 bytes (an empty dict, 3 bytes of
+    # JSON): bound their number, which these characters exceed, first.
+    if sum(raw.count(c) for c in b",:[{") > _MAX_METADATA_VALUES:
+        raise ValueError(f"has metadata of over {_MAX_METADATA_VALUES} values")
     try:
-        metadata = json.loads(raw.tobytes().decode("utf-8"))
+        # json.dumps writes ASCII: one byte per character once decoded, too.
+        metadata = json.loads(raw.decode("ascii"))
     except (ValueError, RecursionError) as exc:
         raise ValueError(f"has corrupt metadata: {exc}") from None
     if not isinstance(metadata, dict) or metadata.get("format") != FORMAT_NAME:

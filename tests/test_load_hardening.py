@@ -203,9 +203,9 @@ def test_metadata_header_beyond_the_metadata_cap_is_refused(original):
     refused(original, zip_bytes(members), "invalid metadata")
 
 
-def _bomb(original, name, shape, dtype="<f8", *, declared=None) -> bytes:
-    """A model file whose member ``name`` holds ``shape`` zeros (deflated), its
-    header claiming ``declared`` (default: ``shape``)."""
+def _bomb(original, name, shape, dtype="<f8", *, declared=None, fill=b"\0") -> bytes:
+    """A model file whose member ``name`` holds ``shape`` items of repeated
+    ``fill`` bytes (deflated), its header claiming ``declared`` (or ``shape``)."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for member, content in original.members.items():
@@ -213,11 +213,11 @@ def _bomb(original, name, shape, dtype="<f8", *, declared=None) -> bytes:
                 archive.writestr(member, content)
         with archive.open(name, "w", force_zip64=True) as handle:
             handle.write(npy_claiming(declared or shape, dtype, data=b""))
-            zeros = bytes(2**20)
+            chunk = fill * (2**20 // len(fill))
             left = int(np.prod(shape)) * np.dtype(dtype).itemsize
             while left > 0:
-                handle.write(zeros[:left])
-                left -= len(zeros)
+                handle.write(chunk[:left])
+                left -= len(chunk)
     return buffer.getvalue()
 
 
@@ -236,6 +236,20 @@ def test_decompression_bomb_is_refused_from_its_header(
     data = _bomb(original, name, shape, dtype)
     assert len(data) < 300_000
     refused(original, data, match)
+
+
+def test_metadata_of_too_many_json_values_is_refused_before_parsing(original):
+    # 40 MiB of "[]," (40 kB deflated) would parse into 20 times that.
+    data = _bomb(original, "metadata.npy", (40 * 2**20,), "|u1", fill=b"[],")
+    assert len(data) < 100_000
+    refused(original, data, "metadata of over 2097152 values")
+
+
+def test_metadata_must_be_ascii_json(original):
+    text = json.dumps(original.metadata, ensure_ascii=False).replace("B", "\u0392")
+    encoded = np.frombuffer(text.encode(), np.uint8)
+    members = {**original.members, "metadata.npy": npy(encoded)}
+    refused(original, zip_bytes(members), "corrupt metadata")
 
 
 def test_member_longer_than_its_header_is_refused_with_bounded_memory(original):
