@@ -583,6 +583,13 @@ class SCANNClassifier(ClassifierMixin, BaseEstimator):
                 "SCANNClassifier needs samples of at least 2 classes in y; got 1 "
                 f"class: {classes[0]!r}"
             )
+        if isinstance(self.class_weight, dict):
+            unknown = [c for c in self.class_weight if c not in set(classes.tolist())]
+            if unknown:
+                raise ValueError(
+                    f"class_weight names labels {unknown} that are not classes of "
+                    f"y (classes: {classes.tolist()})"
+                )
         if self.class_weight is not None:
             sample_weight = sample_weight * compute_sample_weight(self.class_weight, y)
         values = X.data if hasattr(X, "data") and hasattr(X, "nnz") else X

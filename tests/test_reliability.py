@@ -129,7 +129,7 @@ def test_class_weight_with_string_labels(blobs, fast):
     labels = np.array(["ant", "bee", "cat"])[y]
     clf = SCANNClassifier(class_weight={"bee": 2.0}, random_state=0, **fast)
     assert set(clf.fit(X, labels).predict(X)) <= set(labels)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"\['dog'\] that are not classes"):
         SCANNClassifier(class_weight={"dog": 2.0}, **fast).fit(X, labels)
 
 
@@ -324,3 +324,50 @@ def test_every_imported_package_is_a_declared_dependency():
 
     third_party = imported - set(sys.stdlib_module_names) - {"sklearn_scann"}
     assert third_party - optional <= declared
+
+
+class _StubTrainer:
+    """Stands in for the Trainer: keeps parameters, trains nothing."""
+
+    def set_parameters(self, topology, weights, biases):
+        self.topology, self.weights, self.biases = topology, weights, biases
+
+    def train(self, epochs, **kwargs):
+        return 0.0
+
+    def parameters(self):
+        return self.weights, self.biases
+
+    def structure_scores(self, src, dst):
+        return np.ones(len(src)), np.ones(self.topology.n_neurons)
+
+
+def test_a_prune_that_collapses_to_one_class_is_undone():
+    from sklearn_scann._schemes import SCHEMES, initial_network, synthesize
+
+    rng = np.random.default_rng(0)
+    topology, weights, biases = initial_network(
+        (6, 8, 3), skip=True, density=1.0, rng=rng
+    )
+    trainer = _StubTrainer()
+    # Same score everywhere; below 20 connections the network predicts one class.
+    history, _ = synthesize(
+        SCHEMES["B"],
+        trainer,
+        topology,
+        weights,
+        biases,
+        evaluate=lambda: (0.9, 0.3, trainer.topology.n_connections < 20),
+        rng=rng,
+        n_rounds=6,
+        epochs_per_step=1,
+        initial_epochs=1,
+        grow_ratio=0.0,
+        prune_ratio=0.7,
+        neuron_growth=0,
+        noise_std=0.0,
+        tolerance=0.05,
+    )
+    collapsed = [h for h in history if h["one_class"]]
+    assert collapsed and not any(h["accepted"] for h in collapsed)
+    assert all(h["n_connections"] >= 20 for h in history if h["accepted"])
