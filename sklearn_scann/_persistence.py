@@ -4,25 +4,19 @@
 
 from __future__ import annotations
 
-import io
 import json
 import math
 import reprlib
-import warnings
-import zipfile
-import zlib
-from contextlib import contextmanager
 from dataclasses import asdict, fields
 from numbers import Integral, Real
 from pathlib import Path
-from tokenize import TokenError
 
 import numpy as np
-from numpy.lib import format as npy_format
 from sklearn.utils.validation import check_is_fitted
 
 from ._compact import ARRAY_KINDS, CompactNetwork
 from ._cost import CostModel, dense_connections
+from ._npz import NpzReader, open_npz
 
 __all__ = ["FORMAT_NAME", "FORMAT_VERSION", "load", "save"]
 
@@ -37,19 +31,14 @@ _ARRAY_KEYS = tuple(ARRAY_KINDS)
 # before any of its data is read, when it asks for more.
 _MAX_METADATA_BYTES = 64 * 2**20
 _MAX_METADATA_VALUES = 2**21  # numbers, strings, lists and dicts in the JSON
-_MAX_MODEL_BYTES = 16 * 2**30  # all members decompressed
-_MAX_HEADER_BYTES = 10_000  # numpy's own limit for an .npy header
 _MAX_LAYERS = 256
 _MAX_NEURONS = 2**31 - 1
 _MAX_CONNECTIONS = 2**31 - 1
 _MAX_LABEL_CHARS = 2**24  # labels x longest label, as a numpy string array
-_READ_CHUNK_BYTES = 2**20
 # Inputs up to this magnitude must give finite outputs (checked on a bound).
 _INPUT_SCALE = 1e6
 _MAX_OUTPUT = 1e300
 _RANDOM_STATE_KEY_LENGTH = 624  # words of an MT19937 state
-# Errors of zipfile and zlib on a damaged archive.
-_ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError)
 
 _METADATA_FIELDS = {
     "format",
@@ -351,136 +340,7 @@ def save(model, path) -> Path:
 # -- reading ----------------------------------------------------------------
 
 
-class _ModelFile:
-    """The ``.npy`` members of a model file, each read only once its header passes.
-
-    A member's data is read in chunks up to the length its header declares,
-    so that neither a header nor a zip entry's stated size makes ``load``
-    allocate memory for data the file does not hold.
-    """
-
-    def __init__(self, archive: zipfile.ZipFile):
-        self._archive = archive
-        self.members = {}
-        for info in archive.infolist():
-            key = info.filename.removesuffix(".npy")
-            if key == info.filename or key in self.members:
-                raise ValueError(f"has an unexpected member {info.filename!r}")
-            if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
-                raise ValueError(f"has member {key} compressed with an unknown method")
-            if info.flag_bits & 0x1:
-                raise ValueError(f"has an encrypted member {key}")
-            self.members[key] = info
-        if sum(info.file_size for info in self.members.values()) > _MAX_MODEL_BYTES:
-            raise ValueError(f"holds more than {_MAX_MODEL_BYTES} bytes")
-
-    @contextmanager
-    def _reading(self, key: str):
-        try:
-            yield
-        except _ZIP_ERRORS as exc:
-            raise ValueError(
-                f"is damaged: member {key} cannot be read ({exc})"
-            ) from None
-
-    def read(self, key, kinds, lengths, *, itemsize=None, ndims=(1,)) -> np.ndarray:
-        """Member ``key`` if its header shows a dtype of one of the numpy ``kinds``
-        (and ``itemsize``), ``ndims`` dimensions and a size in ``lengths``."""
-        shape, dtype, data = self._read(key, kinds, lengths, itemsize, ndims)
-        return np.frombuffer(data, dtype=dtype).reshape(shape)
-
-    def read_bytes(self, key, max_bytes: int) -> bytearray:
-        """Member ``key``, a 1-D uint8 array of at most ``max_bytes``, as bytes."""
-        return self._read(key, "u", range(max_bytes + 1), 1, (1,))[2]
-
-    def _read(self, key, kinds, lengths, itemsize, ndims):
-        if key not in self.members:
-            raise ValueError(f"lacks {key}")
-        with self._reading(key), self._archive.open(self.members[key]) as handle:
-            shape, dtype = self._read_header(key, handle)
-            size = math.prod(shape)
-            if (
-                dtype.kind not in kinds
-                or (itemsize is not None and dtype.itemsize != itemsize)
-                or len(shape) not in ndims
-                or size not in lengths
-            ):
-                raise ValueError(
-                    f"has an invalid {key}: dtype {dtype}, shape {shape}; expected "
-                    f"kind {' or '.join(kinds)}, {' or '.join(map(str, ndims))} "
-                    f"dimensions and a size from {lengths.start} to {lengths.stop - 1}"
-                )
-            data = self._read_data(key, handle, size * dtype.itemsize)
-        return shape, dtype, data
-
-    def _read_header(self, key, handle) -> tuple[tuple[int, ...], np.dtype]:
-        try:
-            version = npy_format.read_magic(handle)
-        except ValueError:
-            raise ValueError(f"has a member {key} that is not an .npy array") from None
-        length_bytes = {(1, 0): 2, (2, 0): 4}.get(version)
-        if length_bytes is None:
-            raise ValueError(
-                f"has a member {key} of unsupported .npy version {version}"
-            )
-        length_field = handle.read(length_bytes)
-        length = int.from_bytes(length_field, "little")
-        if len(length_field) != length_bytes or length > _MAX_HEADER_BYTES:
-            raise ValueError(f"has a member {key} with a malformed .npy header")
-        header = handle.read(length)
-        read_header = (
-            npy_format.read_array_header_1_0
-            if version == (1, 0)
-            else npy_format.read_array_header_2_0
-        )
-        try:
-            # numpy warns and repairs a header only Python 2 would write;
-            # np.savez never writes one, so it is refused instead.
-            with warnings.catch_warnings():
-                warnings.simplefilter("error", UserWarning)
-                shape, _, dtype = read_header(io.BytesIO(length_field + header))
-        except (
-            ValueError,
-            TypeError,
-            SyntaxError,
-            RecursionError,
-            TokenError,
-            UserWarning,
-        ):
-            raise ValueError(
-                f"has a member {key} with a malformed .npy header"
-            ) from None
-        if dtype.hasobject:
-            raise ValueError(
-                f"has a member {key} of Python objects, which is never loaded"
-            )
-        return shape, dtype
-
-    def _read_data(self, key, handle, nbytes: int) -> bytearray:
-        data = bytearray()
-        while len(data) < nbytes:
-            chunk = handle.read(min(_READ_CHUNK_BYTES, nbytes - len(data)))
-            if not chunk:
-                raise ValueError(f"is truncated: member {key} ends early")
-            data += chunk
-        # Reading on to the end of the member also checks its CRC.
-        if handle.read(1):
-            raise ValueError(f"has a member {key} longer than its header says")
-        return data
-
-
-def _open_archive(handle) -> zipfile.ZipFile:
-    not_model = "is not an sklearn-scann model file"
-    if handle.read(len(npy_format.MAGIC_PREFIX)) == npy_format.MAGIC_PREFIX:
-        raise ValueError(f"{not_model}: it is a single .npy array, not an .npz")
-    handle.seek(0)
-    try:
-        return zipfile.ZipFile(handle)
-    except (*_ZIP_ERRORS, ValueError) as exc:
-        raise ValueError(f"{not_model} (not a readable zip archive: {exc})") from None
-
-
-def _read_metadata(model_file: _ModelFile) -> dict:
+def _read_metadata(model_file: NpzReader) -> dict:
     raw = model_file.read_bytes("metadata", _MAX_METADATA_BYTES)
     # Parsed, a JSON value takes up to 70 bytes (an empty dict, 3 bytes of
     # JSON): bound their number, which these characters exceed, first.
@@ -585,7 +445,7 @@ def _decoded(value, what: str):
         raise ValueError(f"{what}: {exc}") from None
 
 
-def _params_from_json(params: dict, version: int, model_file: _ModelFile) -> dict:
+def _params_from_json(params: dict, version: int, model_file: NpzReader) -> dict:
     decoded = {}
     for name, value in params.items():
         if _is_random_state(value):
@@ -624,7 +484,7 @@ def _expected_members(metadata: dict) -> set[str]:
     }
 
 
-def _read_network(model_file: _ModelFile, step=None) -> CompactNetwork:
+def _read_network(model_file: NpzReader, step=None) -> CompactNetwork:
     """The fitted network, or the frontier's of ``step``, bounded by its layers."""
     prefix = "" if step is None else f"frontier{step}_"
     name = "network" if step is None else f"frontier network {step}"
@@ -762,14 +622,14 @@ def _read_model(handle):
     """The model in an open file; a ValueError says what the file "is" or "has"."""
     from ._classifier import SCANNClassifier
 
-    with _open_archive(handle) as archive:
-        model_file = _ModelFile(archive)
+    with open_npz(handle) as archive:
+        model_file = NpzReader(archive)
         metadata = _read_metadata(model_file)
         _check_metadata(metadata, SCANNClassifier)
         return _model_from(model_file, metadata, SCANNClassifier)
 
 
-def _model_from(model_file: _ModelFile, metadata: dict, estimator):
+def _model_from(model_file: NpzReader, metadata: dict, estimator):
     """The fitted estimator from checked metadata and the arrays it names."""
     expected = _expected_members(metadata)
     missing = sorted(expected - set(model_file.members))

@@ -259,9 +259,9 @@ def test_member_longer_than_its_header_is_refused_with_bounded_memory(original):
 
 
 def test_total_size_of_the_members_is_bounded(original, monkeypatch):
-    import sklearn_scann._persistence as persistence
+    import sklearn_scann._npz as npz
 
-    monkeypatch.setattr(persistence, "_MAX_MODEL_BYTES", 1000)
+    monkeypatch.setattr(npz, "_MAX_ARCHIVE_BYTES", 1000)
     refused(original, original.data, "holds more than 1000 bytes")
 
 
