@@ -4,88 +4,25 @@
 
 from __future__ import annotations
 
-import copy
 import warnings
-from numbers import Integral, Real
 
 import numpy as np
 from scipy.special import log_softmax
-from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
-from sklearn.model_selection import train_test_split
+from sklearn.base import ClassifierMixin
 from sklearn.preprocessing import LabelEncoder
-from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import (
-    _check_sample_weight,
-    check_is_fitted,
-    validate_data,
-)
+from sklearn.utils.validation import _check_sample_weight
 
-from ._compact import CompactNetwork, class_logits
-from ._cost import CostModel, dense_connections, inference_cost
-from ._memory import check_training_memory
-from ._schemes import (
-    SCHEMES,
-    Checkpoint,
-    frontier_steps,
-    initial_network,
-    select_checkpoint,
-    synthesize,
-)
+from ._base import BaseSCANN
+from ._compact import class_logits
 from ._scoring import StepScorer
-from ._sizes import resolve_size
-from ._threads import fit_threads
-from ._training import BatchDataset, Trainer
 
 __all__ = ["SCANNClassifier"]
 
 
-# Optimizer steps the starting network gets at least when initial_epochs=None.
-_MIN_INITIAL_STEPS = 200
-# Below this many multiply-adds per training batch (forward, dense blocks) a
-# fit uses one torch thread: more only add synchronisation (measured: 20
-# epochs of a 20-100-2 network on 4,700 rows took 1.3 s on one thread and
-# 26 s on two while the other core was busy).
-_ONE_THREAD_MACS = 2**23
-# Largest feature magnitude training copes with; beyond it fit warns.
-_LARGE_FEATURE = 1e6
-# Torch device types a network can be trained on.
-_TRAINING_DEVICES = ("cpu", "cuda", "mps")
-
-
-def _default(value, scheme_default):
-    """The user's value, or the scheme's default where the user gave None."""
-    return scheme_default if value is None else value
-
-
-def _resolve_device(device: str) -> str:
-    """The torch device to train on, checked before anything is allocated."""
-    import torch
-
-    if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    try:
-        kind = torch.device(device).type
-    except (RuntimeError, ValueError):
-        raise ValueError(
-            f"device={device!r} is not a torch device; use 'cpu', 'cuda', "
-            "'cuda:<index>', 'mps' or 'auto'"
-        ) from None
-    if kind not in _TRAINING_DEVICES:
-        raise ValueError(
-            f"device={device!r} cannot train a network (torch device type "
-            f"{kind!r}); use 'cpu', 'cuda', 'mps' or 'auto'"
-        )
-    if kind == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"device={device!r} was requested but CUDA is not available")
-    if kind == "mps" and not torch.backends.mps.is_available():
-        raise ValueError(f"device={device!r} was requested but MPS is not available")
-    return device
-
-
-class SCANNClassifier(ClassifierMixin, BaseEstimator):
+class SCANNClassifier(ClassifierMixin, BaseSCANN):
     """Synthesize a compact, accurate neural network for tabular classification.
 
     SCANN (Hassantabar, Wang and Jha, 2022) alternates training with three
@@ -355,43 +292,8 @@ class SCANNClassifier(ClassifierMixin, BaseEstimator):
     """
 
     _parameter_constraints: dict = {
-        "scheme": [StrOptions(set(SCHEMES))],
-        "hidden_layer_sizes": [tuple, list, None],
-        "initial_density": [Interval(Real, 0, 1, closed="right"), None],
-        "grow_ratio": [Interval(Real, 0, 1, closed="left"), None],
-        "prune_ratio": [Interval(Real, 0, 1, closed="left"), None],
-        "neuron_growth": [Interval(Integral, 0, None, closed="left")],
-        "n_rounds": [Interval(Integral, 0, None, closed="left")],
-        "epochs_per_step": [Interval(Integral, 0, None, closed="left")],
-        "initial_epochs": [Interval(Integral, 0, None, closed="left"), None],
-        "solver": [StrOptions({"adam", "sgd"})],
-        "learning_rate": [Interval(Real, 0, None, closed="neither")],
-        "momentum": [Interval(Real, 0, 1, closed="left")],
-        "alpha": [Interval(Real, 0, None, closed="left")],
-        "batch_size": [
-            Interval(Integral, 1, None, closed="left"),
-            StrOptions({"auto"}),
-        ],
-        "validation_fraction": [Interval(Real, 0, 1, closed="left")],
-        "selection": [StrOptions({"best", "smallest", "last"})],
-        "pruning_schedule": [StrOptions({"adaptive", "fixed"})],
-        "lr_schedule": [StrOptions({"cosine", "constant"})],
-        "min_updates_per_step": [Interval(Integral, 0, None, closed="left")],
-        "fine_tune": ["boolean"],
-        "growth_criterion": [StrOptions({"gradient", "random"})],
-        "growth_init": [StrOptions({"zero", "gradient"})],
-        "growth_grace": ["boolean"],
-        "joint_regrowth": ["boolean"],
-        "keep_frontier": ["boolean"],
-        "tolerance": [Interval(Real, 0, None, closed="left"), StrOptions({"auto"})],
+        **BaseSCANN._parameter_constraints,
         "class_weight": [dict, StrOptions({"balanced"}), None],
-        "scoring": [str, callable, None],
-        "max_memory": [Interval(Real, 0, None, closed="neither"), None],
-        "noise_std": [Interval(Real, 0, None, closed="left")],
-        "cost_model": [CostModel, None],
-        "device": [str],
-        "random_state": ["random_state"],
-        "verbose": ["verbose"],
     }
 
     def __init__(
@@ -432,50 +334,42 @@ class SCANNClassifier(ClassifierMixin, BaseEstimator):
         random_state=None,
         verbose=0,
     ):
-        self.scheme = scheme
-        self.hidden_layer_sizes = hidden_layer_sizes
-        self.initial_density = initial_density
-        self.grow_ratio = grow_ratio
-        self.prune_ratio = prune_ratio
-        self.neuron_growth = neuron_growth
-        self.n_rounds = n_rounds
-        self.epochs_per_step = epochs_per_step
-        self.initial_epochs = initial_epochs
-        self.solver = solver
-        self.learning_rate = learning_rate
-        self.momentum = momentum
-        self.alpha = alpha
-        self.batch_size = batch_size
-        self.validation_fraction = validation_fraction
-        self.selection = selection
-        self.tolerance = tolerance
-        self.pruning_schedule = pruning_schedule
-        self.lr_schedule = lr_schedule
-        self.min_updates_per_step = min_updates_per_step
-        self.fine_tune = fine_tune
-        self.growth_criterion = growth_criterion
-        self.growth_init = growth_init
-        self.growth_grace = growth_grace
-        self.joint_regrowth = joint_regrowth
-        self.keep_frontier = keep_frontier
-        self.class_weight = class_weight
-        self.scoring = scoring
-        self.noise_std = noise_std
-        self.cost_model = cost_model
-        self.max_memory = max_memory
-        self.device = device
-        self.random_state = random_state
-        self.verbose = verbose
-
-    # -- helpers ----------------------------------------------------------------
-
-    def _starting_hidden_sizes(self, n_features: int) -> tuple[int, ...]:
-        sizes = self.hidden_layer_sizes
-        if sizes is None:
-            sizes = SCHEMES[self.scheme].hidden_layer_sizes
-        return tuple(
-            resolve_size(size, n_features, "hidden_layer_sizes") for size in sizes
+        super().__init__(
+            scheme=scheme,
+            hidden_layer_sizes=hidden_layer_sizes,
+            initial_density=initial_density,
+            grow_ratio=grow_ratio,
+            prune_ratio=prune_ratio,
+            neuron_growth=neuron_growth,
+            n_rounds=n_rounds,
+            epochs_per_step=epochs_per_step,
+            initial_epochs=initial_epochs,
+            solver=solver,
+            learning_rate=learning_rate,
+            momentum=momentum,
+            alpha=alpha,
+            batch_size=batch_size,
+            validation_fraction=validation_fraction,
+            selection=selection,
+            tolerance=tolerance,
+            pruning_schedule=pruning_schedule,
+            lr_schedule=lr_schedule,
+            min_updates_per_step=min_updates_per_step,
+            fine_tune=fine_tune,
+            growth_criterion=growth_criterion,
+            growth_init=growth_init,
+            growth_grace=growth_grace,
+            joint_regrowth=joint_regrowth,
+            keep_frontier=keep_frontier,
+            scoring=scoring,
+            noise_std=noise_std,
+            cost_model=cost_model,
+            max_memory=max_memory,
+            device=device,
+            random_state=random_state,
+            verbose=verbose,
         )
+        self.class_weight = class_weight
 
     def _tolerance_rule(self, w_valid, n_valid: int, step_scorer=None):
         """The score a step may give up, as a function of the best score.
@@ -492,10 +386,7 @@ class SCANNClassifier(ClassifierMixin, BaseEstimator):
         Kish's effective size ``(sum w)^2 / sum w^2``.
         """
         if self.scoring is not None:
-            if self.tolerance == "auto":
-                return lambda best: step_scorer.best_standard_error
-            tolerance = float(self.tolerance)
-            return lambda best: tolerance
+            return super()._tolerance_rule(w_valid, n_valid, step_scorer)
         if w_valid is None:
             n = float(n_valid)
         else:
@@ -506,71 +397,12 @@ class SCANNClassifier(ClassifierMixin, BaseEstimator):
         tolerance = float(self.tolerance)
         return lambda best: max(tolerance, 1.0 / n)
 
-    def _split(self, y, seed):
-        """Indices of the training part and the validation part."""
-        n = y.shape[0]
-        indices = np.arange(n)
-        n_val = int(np.ceil(self.validation_fraction * n))
-        if self.validation_fraction == 0 or n_val < 1 or n - n_val < 1:
-            return indices, indices
-        try:
-            return train_test_split(
-                indices, test_size=n_val, stratify=y, random_state=seed
-            )
-        except ValueError:
-            # Too few samples in some class to stratify: split at random.
-            return train_test_split(indices, test_size=n_val, random_state=seed)
-
-    # -- fit / predict -------------------------------------------------------------
-
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
-        """Synthesize and train a network on ``(X, y)``.
-
-        The fit is atomic: if it raises or is interrupted (e.g. by Ctrl-C),
-        the estimator is left exactly as it was before the call, fitted
-        with its previous network or not fitted at all.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Training data.
-        y : array-like of shape (n_samples,)
-            Class labels (strings or integers).
-        sample_weight : array-like of shape (n_samples,), default=None
-            Weights of the samples in the training loss and the validation
-            score (multiplied by the ``class_weight`` of their class).
-
-        Returns
-        -------
-        self : SCANNClassifier
-            The fitted estimator.
-        """
-        fitted_before = {
-            key: value
-            for key, value in vars(self).items()
-            if key.endswith("_") and not key.startswith("_")
-        }
-        try:
-            return self._fit(X, y, sample_weight)
-        except BaseException:
-            # Nothing of the failed fit stays: the previous state comes back.
-            for key in [k for k in vars(self) if k.endswith("_")]:
-                if not key.startswith("_"):
-                    delattr(self, key)
-            vars(self).update(fitted_before)
-            raise
+    def _split(self, y, seed, stratify=None):
+        return super()._split(y, seed, stratify=y)
 
     def _check_training_data(self, X, y, sample_weight):
-        """Validated ``X``, encoded ``y``, classes and per-sample weights."""
-        X, y = validate_data(
-            self,
-            X,
-            y,
-            accept_sparse="csr",
-            dtype=[np.float32, np.float64],
-            ensure_min_samples=1,
-        )
+        """Validated ``X``, class codes, per-sample weights and the classes."""
+        X, y = self._check_X(X, y)
         check_classification_targets(y)
         sample_weight = _check_sample_weight(
             sample_weight, X, dtype=np.float64, ensure_non_negative=True
@@ -592,409 +424,44 @@ class SCANNClassifier(ClassifierMixin, BaseEstimator):
                 )
         if self.class_weight is not None:
             sample_weight = sample_weight * compute_sample_weight(self.class_weight, y)
-        values = X.data if hasattr(X, "data") and hasattr(X, "nnz") else X
-        largest = float(np.abs(values).max()) if values.size else 0.0
-        if largest > float(np.finfo(np.float32).max):
-            raise ValueError(
-                f"X holds values up to {largest:.3g}, beyond the float32 range "
-                "the network trains in; scale the features (e.g. with "
-                "StandardScaler) first"
-            )
-        if largest > _LARGE_FEATURE:
+        return X, y_encoded, sample_weight, {"classes": classes}
+
+    def _n_outputs(self, targets, target_state) -> int:
+        # Two classes need one output (the logit of the second), as in
+        # MLPClassifier: half the output connections of two softmax outputs.
+        n_classes = target_state["classes"].size
+        return 1 if n_classes == 2 else n_classes
+
+    def _step_scorer(self, y_valid, w_valid, target_state, *, seed):
+        return StepScorer(
+            self.scoring,
+            target_state["classes"],
+            y_valid,
+            w_valid,
+            seed=seed,
+            bootstrap=self.tolerance == "auto",
+        )
+
+    def _check_selected(self, record) -> None:
+        if record["one_class"]:
             warnings.warn(
-                f"X holds values up to {largest:.3g}: a network trains poorly, or "
-                "not at all, on features this large. Scale them first, e.g. "
-                "make_pipeline(StandardScaler(), SCANNClassifier()).",
+                "every network of the synthesis predicts a single class on "
+                "the validation rows; on imbalanced data try "
+                "class_weight='balanced'",
                 UserWarning,
                 stacklevel=5,
             )
-        return X, y_encoded, classes, sample_weight
 
-    def _fit(self, X, y, sample_weight):
-        X, y_encoded, classes, sample_weight = self._check_training_data(
-            X, y, sample_weight
-        )
-        device = _resolve_device(self.device)
-        scheme = SCHEMES[self.scheme]
-
-        random_state = check_random_state(self.random_state)
-        split_seed, numpy_seed, torch_seed = random_state.randint(
-            np.iinfo(np.int32).max, size=3
-        )
-        rng = np.random.default_rng(numpy_seed)
-        train, valid = self._split(y_encoded, split_seed)
-        if sample_weight[train].sum() <= 0:
-            raise ValueError("sample_weight sums to 0 on the training samples")
-
-        n_features = X.shape[1]
-        hidden = self._starting_hidden_sizes(n_features)
-        # Two classes need one output (the logit of the second), as in
-        # MLPClassifier: half the output connections of two softmax outputs.
-        n_outputs = 1 if classes.size == 2 else classes.size
-        layer_sizes = (n_features, *hidden, n_outputs)
-        density = _default(self.initial_density, scheme.density)
-        batch_size = (
-            min(200, train.size) if self.batch_size == "auto" else self.batch_size
-        )
-        check_training_memory(
-            layer_sizes,
-            skip=scheme.skip,
-            density=density,
-            batch_size=min(batch_size, train.size),
-            X=X,
-            max_memory=self.max_memory,
-            scheme=self.scheme,
-        )
-        topology, weights, biases = initial_network(
-            layer_sizes, skip=scheme.skip, density=density, rng=rng
-        )
-        y_valid, w_valid = y_encoded[valid], sample_weight[valid]
-        if w_valid.sum() <= 0:
-            w_valid = None  # all-zero weights on the validation rows: unweighted
-        step_scorer = StepScorer(
-            self.scoring,
-            classes,
-            y_valid,
-            w_valid,
-            seed=[int(numpy_seed), 1],
-            bootstrap=self.tolerance == "auto",
-        )
-        tolerance = self._tolerance_rule(w_valid, valid.size, step_scorer)
-        batches_per_epoch = -(-train.size // batch_size)
-        initial_epochs = self.initial_epochs
-        if initial_epochs is None:
-            initial_epochs = max(
-                2 * self.epochs_per_step, -(-_MIN_INITIAL_STEPS // batches_per_epoch)
-            )
-        epochs_per_step = self.epochs_per_step
-        if epochs_per_step > 0:
-            epochs_per_step = max(
-                epochs_per_step, -(-self.min_updates_per_step // batches_per_epoch)
-            )
-        batch_macs = batch_size * dense_connections(layer_sizes, skip=scheme.skip)
-        cap = 1 if batch_macs < _ONE_THREAD_MACS else None
-        with fit_threads(cap) as threads:
-            # Both parts index X in place: no copy of the data on the CPU.
-            validation = BatchDataset(X, rows=valid, device=device)
-            trainer = Trainer(
-                BatchDataset(X, y_encoded, sample_weight, rows=train, device=device),
-                solver=self.solver,
-                learning_rate=self.learning_rate,
-                momentum=self.momentum,
-                alpha=self.alpha,
-                batch_size=batch_size,
-                device=device,
-                seed=torch_seed,
-                threads=threads,
-                lr_schedule=self.lr_schedule,
-            )
-            history, checkpoints = synthesize(
-                scheme,
-                trainer,
-                topology,
-                weights,
-                biases,
-                evaluate=lambda: step_scorer(
-                    class_logits(trainer.predict_logits(validation))
-                ),
-                rng=rng,
-                n_rounds=self.n_rounds,
-                epochs_per_step=epochs_per_step,
-                initial_epochs=initial_epochs,
-                grow_ratio=_default(self.grow_ratio, scheme.grow_ratio),
-                prune_ratio=_default(self.prune_ratio, scheme.prune_ratio),
-                neuron_growth=self.neuron_growth,
-                noise_std=self.noise_std,
-                tolerance=tolerance,
-                adaptive=self.pruning_schedule == "adaptive",
-                growth_criterion=self.growth_criterion,
-                growth_init=self.growth_init,
-                growth_grace=self.growth_grace,
-                joint_regrowth=self.joint_regrowth,
-                verbose=self.verbose,
-            )
-            best_step = select_checkpoint(history, self.selection, tolerance)
-            if history[best_step]["one_class"]:
-                warnings.warn(
-                    "every network of the synthesis predicts a single class on "
-                    "the validation rows; on imbalanced data try "
-                    "class_weight='balanced'",
-                    UserWarning,
-                    stacklevel=4,
-                )
-            for record, checkpoint in zip(history, checkpoints, strict=True):
-                cost = inference_cost(checkpoint.topology, self.cost_model)
-                record["macs"] = cost["macs"]
-                record["energy_pj"] = cost["energy_pj"]
-            # Only the networks on the accuracy-size frontier are kept; the
-            # chosen one is the fitted network itself (see _set_fitted).
-            frontier = {
-                step: CompactNetwork(
-                    checkpoints[step].topology,
-                    checkpoints[step].weights,
-                    checkpoints[step].biases,
-                )
-                for step in frontier_steps(history)
-                if self.keep_frontier and step != best_step
-            }
-            chosen = checkpoints[best_step]
-            if self.fine_tune and epochs_per_step > 0 and valid.size < y_encoded.size:
-                # The chosen structure, trained on every row (validation too).
-                trainer.dataset = BatchDataset(
-                    X, y_encoded, sample_weight, device=device
-                )
-                trainer.set_parameters(chosen.topology, chosen.weights, chosen.biases)
-                trainer.train(epochs_per_step)
-                chosen = Checkpoint(chosen.topology, *trainer.parameters())
-        self._set_fitted(
-            CompactNetwork(chosen.topology, chosen.weights, chosen.biases),
-            classes=classes,
-            n_features=n_features,
-            feature_names=getattr(self, "feature_names_in_", None),
-            baseline_connections=dense_connections(layer_sizes),
-            history=history,
-            best_step=best_step,
-            frontier=frontier,
-        )
-        return self
-
-    def _set_fitted(
-        self,
-        network,
-        *,
-        classes,
-        n_features,
-        feature_names,
-        baseline_connections,
-        history,
-        best_step,
-        frontier=None,
-    ):
+    def _set_fitted(self, network, *, classes, **fitted):
         """Set every fitted attribute from a network and what fit recorded."""
         self.classes_ = np.asarray(classes)
-        self.n_features_in_ = n_features
-        if feature_names is not None:
-            self.feature_names_in_ = np.asarray(feature_names, dtype=object)
-        self.network_ = network
-        self.topology_ = network.topology
-        self.history_ = list(history)
-        self.best_step_ = best_step
-        # The network the model holds is the frontier's entry for its step.
-        self.frontier_networks_ = {**(frontier or {}), best_step: network}
-        self.frontier_ = [
-            {
-                key: self.history_[step].get(key)
-                for key in (
-                    "step",
-                    "n_connections",
-                    "macs",
-                    "energy_pj",
-                    "validation_score",
-                    "validation_loss",
-                )
-            }
-            for step in sorted(
-                self.frontier_networks_, key=lambda k: history[k]["n_connections"]
-            )
-        ]
-        cost = inference_cost(self.topology_, self.cost_model)
-        self.n_connections_ = cost["n_connections"]
-        self.n_skip_connections_ = cost["n_skip_connections"]
-        self.n_parameters_ = cost["n_parameters"]
-        self.macs_ = cost["macs"]
-        self.flops_ = cost["flops"]
-        self.energy_pj_ = cost["energy_pj"]
-        self.model_bytes_ = network.nbytes
-        self.baseline_connections_ = baseline_connections
-        self.compression_ratio_ = baseline_connections / max(self.n_connections_, 1)
+        super()._set_fitted(network, **fitted)
 
-    def select(self, *, max_connections=None, max_macs=None, max_energy_pj=None):
-        """The fitted model with the best frontier network within a budget.
-
-        Every synthesis step's network was scored on the validation split;
-        those on the accuracy-size frontier (no other step is both smaller
-        and better) are kept in ``frontier_networks_``. This returns a copy
-        of the estimator whose network is the best-scoring frontier network
-        within every given budget (ties: the lower validation loss), without
-        refitting.
-
-        Parameters
-        ----------
-        max_connections : int, default=None
-            Most connections (weights) allowed.
-        max_macs : int, default=None
-            Most multiply-accumulates per sample allowed.
-        max_energy_pj : float, default=None
-            Most energy per inference allowed, in picojoules.
-
-        Returns
-        -------
-        model : SCANNClassifier
-            A fitted copy; ``best_step_`` names the step it holds. The
-            network fit selected is returned as fit left it (fine-tuned on
-            every row when ``fine_tune=True``); other steps' networks are as
-            synthesis trained them.
-
-        Raises
-        ------
-        ValueError
-            If no frontier network fits the budget.
-        """
-        check_is_fitted(self)
-        limits = {
-            "n_connections": max_connections,
-            "macs": max_macs,
-            "energy_pj": max_energy_pj,
-        }
-        fitting = [
-            point
-            for point in self.frontier_
-            if all(
-                limit is None or point[key] <= limit for key, limit in limits.items()
-            )
-        ]
-        if not fitting:
-            smallest = self.frontier_[0] if self.frontier_ else None
-            raise ValueError(
-                "no network on the frontier fits the budget "
-                + ", ".join(f"{k} <= {v}" for k, v in limits.items() if v is not None)
-                + (
-                    f"; the smallest has {smallest['n_connections']} connections, "
-                    f"{smallest['macs']} MACs and {smallest['energy_pj']:.1f} pJ"
-                    if smallest
-                    else "; this model keeps no frontier networks"
-                )
-            )
-        chosen = min(
-            fitting,
-            key=lambda p: (-p["validation_score"], p["validation_loss"], p["step"]),
-        )
-        step = chosen["step"]
-        model = copy.copy(self)
-        model._set_fitted(
-            self.frontier_networks_[step],
-            classes=self.classes_,
-            n_features=self.n_features_in_,
-            feature_names=getattr(self, "feature_names_in_", None),
-            baseline_connections=self.baseline_connections_,
-            history=self.history_,
-            best_step=step,
-            frontier=self.frontier_networks_,
-        )
-        return model
-
-    def summary(self) -> str:
-        """A table of the fitted network: layers, blocks, skips, totals, ratios.
-
-        Returns
-        -------
-        table : str
-            The table, also printed.
-        """
-        check_is_fitted(self)
-        # Totals come from the fitted attributes; only the per-block counts
-        # are not kept after fit.
-        blocks = inference_cost(self.topology_)["blocks"]
-        sizes = self.topology_.layer_sizes
-        names = self.topology_.layer_names()
-        lines = [
-            f"SCANNClassifier (scheme {self.scheme}), step {self.best_step_} of "
-            f"{len(self.history_) - 1}",
-            "layers: "
-            + ", ".join(f"{n} {s}" for n, s in zip(names, sizes, strict=True)),
-            "",
-            f"{'block':<24s} {'connections':>11s} {'skip':>5s}",
-        ]
-        for source, target, count in blocks:
-            skip = "yes" if target - source > 1 else ""
-            lines.append(
-                f"{names[source] + ' -> ' + names[target]:<24s} "
-                f"{count:>11,d} {skip:>5s}"
-            )
-        lines += [
-            "",
-            f"{'connections':<24s} {self.n_connections_:>11,d}",
-            f"{'skip connections':<24s} {self.n_skip_connections_:>11,d}",
-            f"{'parameters':<24s} {self.n_parameters_:>11,d}",
-            f"{'multiply-accumulates':<24s} {self.macs_:>11,d}",
-            f"{'model bytes':<24s} {self.model_bytes_:>11,d}",
-            f"{'energy per inference':<24s} {self.energy_pj_ / 1e3:>11,.2f} nJ",
-            f"{'dense baseline':<24s} {self.baseline_connections_:>11,d}",
-            f"{'compression':<24s} {self.compression_ratio_:>10,.1f}x",
-        ]
-        table = "\n".join(lines)
-        print(table)
-        return table
-
-    def export_c(self, directory, *, name="scann_model", dtype="float"):
-        """Write the fitted network as dependency-free C99 (``name.c``, ``name.h``).
-
-        Parameters
-        ----------
-        directory : str or path-like
-            Folder to write into.
-        name : str, default="scann_model"
-            C identifier prefixing the generated functions and file names.
-        dtype : {"float", "double"}, default="float"
-            C type of the weights and arithmetic.
-
-        Returns
-        -------
-        paths : tuple of pathlib.Path
-            The header and the source file.
-        """
-        from ._export import export_c
-
-        return export_c(self, directory, name=name, dtype=dtype)
-
-    def save(self, path):
-        """Save the fitted model to ``path`` without pickle (npz + JSON).
-
-        Parameters
-        ----------
-        path : str or path-like
-            File to write; read it back with :func:`sklearn_scann.load`.
-
-        Returns
-        -------
-        path : pathlib.Path
-        """
-        from ._persistence import save
-
-        return save(self, path)
+    def _target_state(self) -> dict:
+        return {"classes": self.classes_}
 
     def _logits(self, X):
-        if (
-            type(X) is np.ndarray
-            and X.ndim == 2
-            and X.dtype in (np.float32, np.float64)
-            and hasattr(self, "network_")
-            and not hasattr(self, "feature_names_in_")
-        ):
-            # Fast path for plain float arrays (single-row latency): the same
-            # checks as validate_data, without its generic conversions.
-            if X.shape[1] != self.n_features_in_:
-                raise ValueError(
-                    f"X has {X.shape[1]} features, but {type(self).__name__} is "
-                    f"expecting {self.n_features_in_} features as input."
-                )
-            if X.shape[0] == 0:
-                raise ValueError(
-                    "Found array with 0 sample(s) (shape=(0, "
-                    f"{X.shape[1]})) while a minimum of 1 is required."
-                )
-            if not np.isfinite(X).all():
-                raise ValueError("Input X contains NaN or infinity.")
-            return class_logits(
-                self.network_.decision_function(X.astype(np.float64, copy=False))
-            )
-        check_is_fitted(self)
-        X = validate_data(
-            self, X, accept_sparse="csr", dtype=[np.float64, np.float32], reset=False
-        )
-        if not hasattr(X, "toarray"):
-            X = X.astype(np.float64, copy=False)
-        return class_logits(self.network_.decision_function(X))
+        return class_logits(self._outputs(X))
 
     def predict_proba(self, X):
         """Class probabilities.

@@ -11,6 +11,8 @@ from scipy.special import log_softmax, softmax
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.metrics import check_scoring
 
+from ._compact import class_logits
+
 __all__ = ["StepScorer"]
 
 # Resamples of the validation rows behind the standard error of a scorer.
@@ -103,8 +105,9 @@ class StepScorer:
             ]
         return float(np.std(draws, ddof=1))
 
-    def __call__(self, logits):
-        """``(score, loss, one_class)`` of a step's class logits."""
+    def __call__(self, network_outputs):
+        """``(score, loss, one_class)`` of a step's validation outputs."""
+        logits = class_logits(network_outputs)
         outputs = _StepOutputs(self.classes, logits)
         rows = np.arange(self.y_valid.size)
         score = self._score(outputs, rows)
