@@ -9,6 +9,7 @@ from ._export import export_c
 from ._persistence import load
 from ._plotting import plot_frontier, plot_history, plot_topology
 from ._reduction import DimensionalityReducer
+from ._regressor import SCANNRegressor
 from ._topology import Topology
 
 __version__ = "0.1.0"
@@ -17,6 +18,7 @@ __all__ = [
     "CostModel",
     "DimensionalityReducer",
     "SCANNClassifier",
+    "SCANNRegressor",
     "Topology",
     "__version__",
     "export_c",

@@ -8,12 +8,12 @@ import warnings
 
 import numpy as np
 from scipy.special import log_softmax, softmax
-from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.metrics import check_scoring
 
 from ._compact import class_logits
 
-__all__ = ["StepScorer"]
+__all__ = ["ClassificationScorer", "RegressionScorer", "StepScorer"]
 
 # Resamples of the validation rows behind the standard error of a scorer.
 _BOOTSTRAP_DRAWS = 50
@@ -52,70 +52,157 @@ class _StepOutputs(ClassifierMixin, BaseEstimator):
         return logits[:, 1] - logits[:, 0] if logits.shape[1] == 2 else logits
 
 
+class _RegressionOutputs(RegressorMixin, BaseEstimator):
+    """A fitted-looking regressor answering with one step's stored predictions."""
+
+    def __init__(self, predictions=None):
+        self.predictions = predictions
+
+    def predict(self, positions):
+        predictions = self.predictions[np.asarray(positions)[:, 0]]
+        return predictions[:, 0] if predictions.shape[1] == 1 else predictions
+
+
 class StepScorer:
     """Scores the network of every synthesis step on the validation rows.
 
-    ``scoring=None`` is the (sample-weighted) accuracy. Anything else is a
-    scikit-learn scorer name or callable ``scorer(estimator, X, y)``,
-    called on a stand-in estimator holding the step's outputs; with sample
-    weights that are not all equal it is called with ``sample_weight=``.
-    Each call returns ``(score, loss, one_class)``: the score, the weighted
-    cross-entropy and whether the network predicts a single class for
-    every row.
+    ``scoring=None`` is the task's own score (see the subclasses).
+    Anything else is a scikit-learn scorer name or callable
+    ``scorer(estimator, X, y)``, called on a stand-in estimator holding the
+    step's outputs; with sample weights that are not all equal it is
+    called with ``sample_weight=``. Each call returns ``(score, loss,
+    one_class)``: the score, the weighted loss the network trains on and
+    whether it predicts a single class for every row (classification).
 
-    The standard error of a scorer's score (for ``tolerance="auto"``) is
-    estimated by resampling the validation rows; that of the accuracy has
-    a closed form (see ``SCANNClassifier._tolerance_rule``). The standard
-    error of the best score seen so far is ``best_standard_error``.
+    The standard error of the score (for ``tolerance="auto"``) is
+    estimated by resampling the validation rows; the best score seen so
+    far and its standard error are ``best_score`` and
+    ``best_standard_error``.
     """
 
-    def __init__(self, scoring, classes, y_valid, w_valid, *, seed, bootstrap):
+    def __init__(self, scoring, y_valid, w_valid, *, seed, bootstrap):
         self.scorer = None if scoring is None else check_scoring(None, scoring)
-        self.classes = np.asarray(classes)
         self.y_valid = np.asarray(y_valid)
         self.w_valid = w_valid
         # Equal weights change no score: a scorer then gets none.
         self.scorer_weights = (
             w_valid if w_valid is not None and np.ptp(w_valid) > 0 else None
         )
-        self.bootstrap = bootstrap and self.scorer is not None
+        self.bootstrap = bootstrap
         self.seed = seed
         self.best_score = -np.inf
         self.best_standard_error = 0.0
 
-    def _score(self, outputs, rows):
+    def _stand_in(self, network_outputs):
+        """``(estimator, loss, one_class)`` for a step's outputs."""
+        raise NotImplementedError
+
+    def _own_score(self, estimator, rows) -> float:
+        raise NotImplementedError
+
+    def _labels(self, rows):
+        """The targets a scorer compares with, in the user's terms."""
+        raise NotImplementedError
+
+    def _score(self, estimator, rows):
         if self.scorer is None:
-            w = None if self.w_valid is None else self.w_valid[rows]
-            hits = outputs.logits[rows].argmax(axis=1) == self.y_valid[rows]
-            return float(np.average(hits, weights=w))
+            return self._own_score(estimator, rows)
         w = self.scorer_weights
         kwargs = {} if w is None else {"sample_weight": w[rows]}
-        labels = self.classes[self.y_valid[rows]]
-        return float(self.scorer(outputs, rows[:, None], labels, **kwargs))
+        return float(
+            self.scorer(estimator, rows[:, None], self._labels(rows), **kwargs)
+        )
 
-    def _standard_error(self, outputs) -> float:
+    def _standard_error(self, estimator) -> float:
         rng = np.random.default_rng(self.seed)
-        n = self.y_valid.size
+        n = self.y_valid.shape[0]
         with warnings.catch_warnings():
             # A resample may miss a class: the scorer's warning says so.
             warnings.simplefilter("ignore")
             draws = [
-                self._score(outputs, rng.integers(0, n, n))
+                self._score(estimator, rng.integers(0, n, n))
                 for _ in range(_BOOTSTRAP_DRAWS)
             ]
         return float(np.std(draws, ddof=1))
 
     def __call__(self, network_outputs):
         """``(score, loss, one_class)`` of a step's validation outputs."""
-        logits = class_logits(network_outputs)
-        outputs = _StepOutputs(self.classes, logits)
-        rows = np.arange(self.y_valid.size)
-        score = self._score(outputs, rows)
-        log_proba = log_softmax(logits, axis=1)
-        loss = -np.average(log_proba[rows, self.y_valid], weights=self.w_valid)
-        one_class = bool(np.unique(logits.argmax(axis=1)).size == 1)
+        estimator, loss, one_class = self._stand_in(network_outputs)
+        score = self._score(estimator, np.arange(self.y_valid.shape[0]))
         if score > self.best_score:
             self.best_score = score
             if self.bootstrap:
-                self.best_standard_error = self._standard_error(outputs)
+                self.best_standard_error = self._standard_error(estimator)
         return score, float(loss), one_class
+
+
+class ClassificationScorer(StepScorer):
+    """Steps of a classifier: accuracy (weighted) unless ``scoring`` says otherwise.
+
+    ``y_valid`` are class codes into ``classes``. The accuracy's standard
+    error has a closed form (``SCANNClassifier._tolerance_rule``), so only
+    a scorer's is resampled.
+    """
+
+    def __init__(self, scoring, classes, y_valid, w_valid, *, seed, bootstrap):
+        super().__init__(
+            scoring,
+            y_valid,
+            w_valid,
+            seed=seed,
+            bootstrap=bootstrap and scoring is not None,
+        )
+        self.classes = np.asarray(classes)
+
+    def _stand_in(self, network_outputs):
+        logits = class_logits(network_outputs)
+        rows = np.arange(self.y_valid.size)
+        log_proba = log_softmax(logits, axis=1)
+        loss = -np.average(log_proba[rows, self.y_valid], weights=self.w_valid)
+        one_class = bool(np.unique(logits.argmax(axis=1)).size == 1)
+        return _StepOutputs(self.classes, logits), loss, one_class
+
+    def _own_score(self, estimator, rows):
+        w = None if self.w_valid is None else self.w_valid[rows]
+        hits = estimator.logits[rows].argmax(axis=1) == self.y_valid[rows]
+        return float(np.average(hits, weights=w))
+
+    def _labels(self, rows):
+        return self.classes[self.y_valid[rows]]
+
+
+class RegressionScorer(StepScorer):
+    """Steps of a regressor: R² (weighted, averaged over outputs) by default.
+
+    ``y_valid`` are the standardised targets the network trains on; a
+    scorer sees predictions and targets in the user's units
+    (``target * scale + mean``). R² does not change under that map.
+    """
+
+    def __init__(self, scoring, y_valid, w_valid, mean, scale, *, seed, bootstrap):
+        super().__init__(scoring, y_valid, w_valid, seed=seed, bootstrap=bootstrap)
+        self.mean = np.asarray(mean, dtype=float)
+        self.scale = np.asarray(scale, dtype=float)
+
+    def _stand_in(self, network_outputs):
+        squared = ((network_outputs - self.y_valid) ** 2).mean(axis=1)
+        loss = np.average(squared, weights=self.w_valid)
+        predictions = network_outputs * self.scale + self.mean
+        return _RegressionOutputs(predictions), loss, False
+
+    def _own_score(self, estimator, rows):
+        y = self.y_valid[rows]
+        predicted = (estimator.predictions[rows] - self.mean) / self.scale
+        w = None if self.w_valid is None else self.w_valid[rows]
+        w = np.ones(len(rows)) if w is None or w.sum() <= 0 else w
+        residual = w @ (y - predicted) ** 2
+        spread = w @ (y - np.average(y, axis=0, weights=w)) ** 2
+        # As scikit-learn's r2_score: a constant target scores 1 if it is
+        # predicted exactly, else 0.
+        r2 = np.where(spread > 0, 1 - residual / np.where(spread > 0, spread, 1), 0.0)
+        r2 = np.where((spread == 0) & (residual == 0), 1.0, r2)
+        return float(r2.mean())
+
+    def _labels(self, rows):
+        y = self.y_valid[rows] * self.scale + self.mean
+        return y[:, 0] if y.shape[1] == 1 else y

@@ -23,6 +23,7 @@ __all__ = [
     "ShuffledBatches",
     "Trainer",
     "class_logits_tensor",
+    "per_sample_loss",
 ]
 
 
@@ -39,6 +40,20 @@ def _fused_adam_options() -> dict:
     except (RuntimeError, TypeError, ValueError):
         return {}
     return {"optimizer__fused": True}
+
+
+def per_sample_loss(outputs: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Each sample's loss: squared error for float targets, else cross-entropy.
+
+    Float targets (regression, standardised) get the mean over outputs of
+    the squared error; integer class codes the cross-entropy of the class
+    logits. One function serves training and the growth scores.
+    """
+    if y.is_floating_point():
+        return ((outputs - y) ** 2).mean(dim=1)
+    return torch.nn.functional.cross_entropy(
+        class_logits_tensor(outputs), y, reduction="none"
+    )
 
 
 def class_logits_tensor(outputs: torch.Tensor) -> torch.Tensor:
@@ -99,7 +114,13 @@ class BatchDataset(torch.utils.data.Dataset):
             self.X = torch.as_tensor(
                 np.asarray(X, dtype=np.float32), device=self.device
             )
-        y = np.zeros(n, np.int64) if y is None else np.asarray(y, dtype=np.int64)
+        if y is None:
+            y = np.zeros(n, np.int64)
+        elif np.asarray(y).dtype.kind == "f":
+            # Regression targets: float32, one column per output.
+            y = np.asarray(y, dtype=np.float32).reshape(n, -1)
+        else:
+            y = np.asarray(y, dtype=np.int64)
         self.y = torch.as_tensor(y, device=self.device)
         self.sample_weight = None
         if sample_weight is not None:
@@ -176,7 +197,8 @@ class SCANNNet(NeuralNet):
     batch-size-weighted mean). A net given callbacks runs skorch's own
     epoch instead.
 
-    The loss is the cross-entropy, weighted by the batch's
+    The loss is the cross-entropy (class codes) or the squared error
+    (float targets; see :func:`per_sample_loss`), weighted by the batch's
     ``sample_weight`` where the dataset has one (see :class:`BatchDataset`).
     """
 
@@ -237,14 +259,15 @@ class SCANNNet(NeuralNet):
         return {"loss": loss, "y_pred": y_pred}
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
-        # The functional form of the net's criterion (CrossEntropyLoss), so
-        # that one call serves the plain and the per-sample (weighted) loss.
-        y_pred = class_logits_tensor(y_pred)
+        # The functional form of the net's criterion, so that one call
+        # serves the plain and the per-sample (weighted) loss.
         weight = None if X is None else X.get("sample_weight")
-        if weight is None:
-            return torch.nn.functional.cross_entropy(y_pred, y_true)
-        per_sample = torch.nn.functional.cross_entropy(y_pred, y_true, reduction="none")
-        return (per_sample * weight).mean()
+        if weight is None and not y_true.is_floating_point():
+            return torch.nn.functional.cross_entropy(
+                class_logits_tensor(y_pred), y_true
+            )
+        per_sample = per_sample_loss(y_pred, y_true)
+        return per_sample.mean() if weight is None else (per_sample * weight).mean()
 
 
 def _check_progress(losses) -> None:
@@ -390,9 +413,7 @@ class Trainer:
         for start in range(0, n, batch):
             X, y = dataset[torch.arange(start, min(start + batch, n))]
             logits, hidden = module.propagate(X["X"], effective, keep_hidden=True)
-            per_sample = torch.nn.functional.cross_entropy(
-                class_logits_tensor(logits), y, reduction="none"
-            )
+            per_sample = per_sample_loss(logits, y)
             if X["sample_weight"] is not None:
                 per_sample = per_sample * X["sample_weight"]
             # Weights have mean 1 over the dataset: the sum over n is the

@@ -1,0 +1,267 @@
+"""SCANNRegressor: compact networks for single- and multi-output regression."""
+
+# SPDX-License-Identifier: BSD-3-Clause
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+from sklearn.base import RegressorMixin
+from sklearn.exceptions import DataConversionWarning
+from sklearn.utils.validation import _check_sample_weight
+
+from ._base import BaseSCANN
+from ._compact import CompactNetwork
+from ._scoring import RegressionScorer
+
+__all__ = ["SCANNRegressor"]
+
+
+class SCANNRegressor(RegressorMixin, BaseSCANN):
+    """Synthesize a compact, accurate neural network for tabular regression.
+
+    The regression twin of :class:`SCANNClassifier`: the same synthesis
+    (connection growth, neuron growth and magnitude pruning while training,
+    schemes A, B and C, the adaptive pruning schedule, selection on a
+    validation split, the accuracy-size frontier), trained on the squared
+    error of the standardised targets and scored by R². Targets are
+    standardised internally, so raw targets in the thousands train as well
+    as standardised ones; the fitted network predicts in the targets' own
+    units (the scaling is folded into its output layer). One network
+    predicts every output of a 2-D ``y``.
+
+    Parameters
+    ----------
+    scheme : {"A", "B", "C"}, default="B"
+        Synthesis scheme: ``"A"`` grows a small sparse seed, ``"B"`` prunes
+        and regrows a network with skip connections, ``"C"`` a fully
+        connected MLP.
+    hidden_layer_sizes : tuple of int or float, default=None
+        Starting hidden layers (a float is a multiple of the input
+        features). None: ``(32,)`` for A, ``(100,)`` for B and C.
+    initial_density : float in (0, 1], default=None
+        Fraction of the allowed connections active at the start (None: 0.1
+        for A, 1.0 for B and C).
+    grow_ratio : float in [0, 1), default=None
+        Size of each connection-growth step (None: the scheme's default).
+    prune_ratio : float in [0, 1), default=None
+        Fraction of the active connections pruned per step (None: the
+        scheme's default).
+    neuron_growth : int, default=1
+        Neurons split per hidden layer at each neuron-growth step (A).
+    n_rounds : int, default=10
+        Most rounds of the scheme's steps.
+    epochs_per_step : int, default=10
+        Training epochs after every structural step.
+    initial_epochs : int, default=None
+        Training epochs of the starting network (None: at least 200
+        optimizer steps).
+    solver : {"adam", "sgd"}, default="adam"
+        Optimizer.
+    learning_rate : float, default=5e-3
+        Step size (the peak of each cosine cycle).
+    momentum : float in [0, 1), default=0.9
+        Momentum of ``"sgd"``.
+    alpha : float, default=1e-3
+        L2 penalty (weight decay).
+    batch_size : int or "auto", default="auto"
+        Minibatch size; ``"auto"`` is ``min(200, n_samples)``.
+    validation_fraction : float in [0, 1), default=0.2
+        Fraction of the data held out (at random) to score every step.
+    selection : {"best", "smallest", "last"}, default="smallest"
+        Which step to keep: the best score, the fewest connections within
+        ``tolerance`` of it, or the last.
+    tolerance : float or "auto", default="auto"
+        Score a pruning step and the ``"smallest"`` rule may give up;
+        ``"auto"`` is the standard error of the best step's R² over 50
+        resamples of the validation rows (the one-standard-error rule).
+    pruning_schedule : {"adaptive", "fixed"}, default="adaptive"
+        ``"adaptive"`` undoes a pruning step that costs more than the
+        tolerance and halves the ratio.
+    lr_schedule : {"cosine", "constant"}, default="cosine"
+        Learning rate over each training phase.
+    min_updates_per_step : int, default=100
+        Fewest optimizer updates after a structural step.
+    fine_tune : bool, default=True
+        Retrain the chosen network on every training row.
+    growth_criterion : {"gradient", "random"}, default="gradient"
+        Which dormant connections growth activates.
+    growth_init : {"zero", "gradient"}, default="zero"
+        Starting weight of a grown connection.
+    growth_grace : bool, default=False
+        Spare grown connections from the next pruning step.
+    joint_regrowth : bool, default=False
+        Schemes B and C: regrow right after pruning and train once.
+    keep_frontier : bool, default=True
+        Keep the networks of the accuracy-size frontier for :meth:`select`.
+    scoring : str, callable or None, default=None
+        Step score: None is R² (weighted, averaged over outputs); else a
+        scikit-learn scorer name (e.g. ``"neg_mean_absolute_error"``) or
+        callable, given predictions and targets in the targets' units.
+    noise_std : float, default=0.01
+        Noise added to a split neuron's weights.
+    cost_model : CostModel, default=None
+        Energy of the primitive operations (``energy_pj_``).
+    max_memory : float or None, default=4 * 2**30
+        Most bytes a fit may allocate, checked before allocating.
+    device : str, default="cpu"
+        Torch device to train on; the fitted model predicts with numpy.
+    random_state : int, RandomState instance or None, default=None
+        Seeds every random choice.
+    verbose : int, default=0
+        Print one line per synthesis step when positive.
+
+    Attributes
+    ----------
+    n_outputs_ : int
+        Number of targets.
+    target_mean_ : ndarray of shape (n_outputs,)
+        Mean of each target at fit (the standardisation).
+    target_scale_ : ndarray of shape (n_outputs,)
+        Standard deviation of each target at fit (1 for a constant one).
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of features seen during fit, when X had string column names.
+    topology_ : Topology
+        Structure of the selected network.
+    network_ : CompactNetwork
+        The selected network, predicting in the targets' units.
+    n_connections_ : int
+        Active connections of the selected network.
+    n_parameters_ : int
+        Connections plus biases.
+    flops_ : int
+        Floating-point operations per sample.
+    macs_ : int
+        Multiply-accumulates per sample.
+    n_skip_connections_ : int
+        Connections that jump over at least one layer.
+    model_bytes_ : int
+        Bytes of the stored weights and biases.
+    energy_pj_ : float
+        Estimated energy of one inference in picojoules.
+    baseline_connections_ : int
+        Connections of the fully connected MLP with the starting sizes.
+    compression_ratio_ : float
+        ``baseline_connections_ / n_connections_``.
+    history_ : list of dict
+        One record per synthesis step (see :class:`SCANNClassifier`);
+        ``validation_score`` is R² (or the scorer's value).
+    best_step_ : int
+        Index into ``history_`` of the selected step.
+    frontier_ : list of dict
+        The accuracy-size frontier, smallest first.
+    frontier_networks_ : dict of int to CompactNetwork
+        The networks of ``frontier_`` by step.
+
+    See Also
+    --------
+    SCANNClassifier : The classifier on the same engine.
+    sklearn.neural_network.MLPRegressor : Dense multilayer perceptron.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_diabetes
+    >>> from sklearn_scann import SCANNRegressor
+    >>> X, y = load_diabetes(return_X_y=True)
+    >>> reg = SCANNRegressor(n_rounds=2, epochs_per_step=5, random_state=0)
+    >>> reg = reg.fit(X, y)
+    >>> reg.predict(X[:2]).shape
+    (2,)
+    >>> bool(reg.score(X, y) > 0.3)
+    True
+    """
+
+    _validate_y_options = {"multi_output": True, "y_numeric": True}
+
+    def _check_training_data(self, X, y, sample_weight):
+        """Validated ``X``, standardised 2-D targets, weights and the scaling."""
+        X, y = self._check_X(X, y)
+        y = np.asarray(y, dtype=np.float64)
+        if y.ndim == 2 and y.shape[1] == 1:
+            warnings.warn(
+                "A column-vector y was passed when a 1d array was expected. "
+                "Please change the shape of y to (n_samples,), for example "
+                "using ravel().",
+                DataConversionWarning,
+                stacklevel=6,
+            )
+            y = y[:, 0]
+        sample_weight = _check_sample_weight(
+            sample_weight, X, dtype=np.float64, ensure_non_negative=True
+        )
+        targets = y.reshape(y.shape[0], -1)
+        mean = targets.mean(axis=0)
+        scale = targets.std(axis=0)
+        scale = np.where(scale > 0, scale, 1.0)
+        standardised = ((targets - mean) / scale).astype(np.float32)
+        state = {"target_mean": mean, "target_scale": scale, "single": y.ndim == 1}
+        return X, standardised, sample_weight, state
+
+    def _n_outputs(self, targets, target_state) -> int:
+        return targets.shape[1]
+
+    def _step_scorer(self, y_valid, w_valid, target_state, *, seed):
+        return RegressionScorer(
+            self.scoring,
+            y_valid,
+            w_valid,
+            target_state["target_mean"],
+            target_state["target_scale"],
+            seed=seed,
+            bootstrap=self.tolerance == "auto",
+        )
+
+    def _fitted_network(self, checkpoint, target_state) -> CompactNetwork:
+        """The network with the target scaling folded into its output layer."""
+        topology = checkpoint.topology
+        mean, scale = target_state["target_mean"], target_state["target_scale"]
+        last = topology.n_layers - 1
+        first_output = topology.offsets[last]
+        _, dst = topology.edges()
+        weights = np.array(checkpoint.weights, dtype=np.float64)
+        into_output = topology.layer_of[dst] == last
+        weights[into_output] *= scale[dst[into_output] - first_output]
+        biases = np.array(checkpoint.biases, dtype=np.float64)
+        outputs = topology.layer_neurons(last)
+        biases[outputs] = biases[outputs] * scale + mean
+        return CompactNetwork(topology, weights, biases)
+
+    def _set_fitted(self, network, *, target_mean, target_scale, single, **fitted):
+        """Set every fitted attribute from a network and what fit recorded."""
+        self.target_mean_ = np.asarray(target_mean, dtype=np.float64)
+        self.target_scale_ = np.asarray(target_scale, dtype=np.float64)
+        self.n_outputs_ = int(self.target_mean_.size)
+        self._single_output = bool(single)
+        super()._set_fitted(network, **fitted)
+
+    def _target_state(self) -> dict:
+        return {
+            "target_mean": self.target_mean_,
+            "target_scale": self.target_scale_,
+            "single": self._single_output,
+        }
+
+    def predict(self, X):
+        """Predicted targets.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            One column per target; 1-D when ``y`` was 1-D at fit.
+        """
+        outputs = self._outputs(X)
+        return outputs[:, 0] if self._single_output else outputs
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        tags.target_tags.multi_output = True
+        tags.target_tags.single_output = True
+        return tags
