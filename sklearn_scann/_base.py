@@ -33,8 +33,6 @@ from ._training import BatchDataset, Trainer
 __all__ = ["BaseSCANN"]
 
 
-# Optimizer steps the starting network gets at least when initial_epochs=None.
-_MIN_INITIAL_STEPS = 200
 # Below this many multiply-adds per training batch (forward, dense blocks) a
 # fit uses one torch thread: more only add synchronisation (measured: 20
 # epochs of a 20-100-2 network on 4,700 rows took 1.3 s on one thread and
@@ -110,7 +108,7 @@ class BaseSCANN(BaseEstimator):
         "selection": [StrOptions({"best", "smallest", "last"})],
         "pruning_schedule": [StrOptions({"adaptive", "fixed"})],
         "lr_schedule": [StrOptions({"cosine", "constant"})],
-        "min_updates_per_step": [Interval(Integral, 0, None, closed="left")],
+        "min_updates_per_step": [Interval(Integral, 0, None, closed="left"), None],
         "fine_tune": ["boolean"],
         "growth_criterion": [StrOptions({"gradient", "random"})],
         "growth_init": [StrOptions({"zero", "gradient"})],
@@ -149,7 +147,7 @@ class BaseSCANN(BaseEstimator):
         tolerance="auto",
         pruning_schedule="adaptive",
         lr_schedule="cosine",
-        min_updates_per_step=100,
+        min_updates_per_step=None,
         fine_tune=True,
         growth_criterion="gradient",
         growth_init="zero",
@@ -354,14 +352,14 @@ class BaseSCANN(BaseEstimator):
         batches_per_epoch = -(-train.size // batch_size)
         initial_epochs = self.initial_epochs
         if initial_epochs is None:
-            initial_epochs = max(
-                2 * self.epochs_per_step, -(-_MIN_INITIAL_STEPS // batches_per_epoch)
-            )
+            least = -(-self._min_initial_updates // batches_per_epoch)
+            initial_epochs = max(2 * self.epochs_per_step, least)
         epochs_per_step = self.epochs_per_step
+        min_updates = self.min_updates_per_step
+        if min_updates is None:
+            min_updates = self._min_step_updates
         if epochs_per_step > 0:
-            epochs_per_step = max(
-                epochs_per_step, -(-self.min_updates_per_step // batches_per_epoch)
-            )
+            epochs_per_step = max(epochs_per_step, -(-min_updates // batches_per_epoch))
         batch_macs = batch_size * dense_connections(layer_sizes, skip=scheme.skip)
         cap = 1 if batch_macs < _ONE_THREAD_MACS else None
         with fit_threads(cap) as threads:
@@ -435,6 +433,13 @@ class BaseSCANN(BaseEstimator):
         return self
 
     # -- what the task supplies ------------------------------------------------
+
+    #: Optimizer updates the starting network gets at least when
+    #: ``initial_epochs=None``.
+    _min_initial_updates = 200
+    #: Optimizer updates after a structural step when
+    #: ``min_updates_per_step=None``.
+    _min_step_updates = 100
 
     #: Keyword arguments of ``validate_data`` for ``y``.
     _validate_y_options: dict = {}

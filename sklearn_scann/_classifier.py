@@ -17,7 +17,7 @@ from sklearn.utils.validation import _check_sample_weight
 
 from ._base import BaseSCANN
 from ._compact import class_logits
-from ._scoring import StepScorer
+from ._scoring import ClassificationScorer
 
 __all__ = ["SCANNClassifier"]
 
@@ -113,9 +113,9 @@ class SCANNClassifier(ClassifierMixin, BaseSCANN):
         ``"cosine"``: every training phase (the start, each step, the fine
         tuning) decays the learning rate from ``learning_rate`` to 0 along
         a half cosine, a warm restart after each structural change.
-    min_updates_per_step : int, default=100
-        Fewest optimizer updates after a structural step: on a small data
-        set an epoch is a single update.
+    min_updates_per_step : int, default=None
+        Fewest optimizer updates after a structural step (on a small data
+        set an epoch is a single update); None is 100.
     fine_tune : bool, default=True
         After selection, train the chosen network for one more step on all
         training rows, validation rows included.
@@ -318,7 +318,7 @@ class SCANNClassifier(ClassifierMixin, BaseSCANN):
         tolerance="auto",
         pruning_schedule="adaptive",
         lr_schedule="cosine",
-        min_updates_per_step=100,
+        min_updates_per_step=None,
         fine_tune=True,
         growth_criterion="gradient",
         growth_init="zero",
@@ -433,7 +433,7 @@ class SCANNClassifier(ClassifierMixin, BaseSCANN):
         return 1 if n_classes == 2 else n_classes
 
     def _step_scorer(self, y_valid, w_valid, target_state, *, seed):
-        return StepScorer(
+        return ClassificationScorer(
             self.scoring,
             target_state["classes"],
             y_valid,

@@ -55,8 +55,8 @@ class SCANNRegressor(RegressorMixin, BaseSCANN):
     epochs_per_step : int, default=10
         Training epochs after every structural step.
     initial_epochs : int, default=None
-        Training epochs of the starting network (None: at least 200
-        optimizer steps).
+        Training epochs of the starting network (None: at least 1,000
+        optimizer updates).
     solver : {"adam", "sgd"}, default="adam"
         Optimizer.
     learning_rate : float, default=5e-3
@@ -81,8 +81,9 @@ class SCANNRegressor(RegressorMixin, BaseSCANN):
         tolerance and halves the ratio.
     lr_schedule : {"cosine", "constant"}, default="cosine"
         Learning rate over each training phase.
-    min_updates_per_step : int, default=100
-        Fewest optimizer updates after a structural step.
+    min_updates_per_step : int, default=None
+        Fewest optimizer updates after a structural step; None is 300
+        (the classifier's is 100).
     fine_tune : bool, default=True
         Retrain the chosen network on every training row.
     growth_criterion : {"gradient", "random"}, default="gradient"
@@ -174,6 +175,12 @@ class SCANNRegressor(RegressorMixin, BaseSCANN):
     True
     """
 
+    # A regression network is judged on how closely it fits, not on which
+    # side of a boundary a sample falls: on concrete (3 seeds) 200 starting
+    # updates and 100 per step gave R² 0.824 against the MLP's 0.880,
+    # 1,000 and 300 gave 0.878 (auto_mpg 0.874 -> 0.882 with 1,000 alone).
+    _min_initial_updates = 1000
+    _min_step_updates = 300
     _validate_y_options = {"multi_output": True, "y_numeric": True}
 
     def _check_training_data(self, X, y, sample_weight):
