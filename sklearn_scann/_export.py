@@ -10,6 +10,7 @@ from numbers import Integral
 from pathlib import Path
 
 import numpy as np
+from sklearn.base import is_regressor
 from sklearn.utils.validation import check_is_fitted
 
 from ._compact import CompactNetwork
@@ -32,23 +33,24 @@ _INDEX_TYPES = (
 def export_c(model, directory, *, name="scann_model", dtype="float"):
     """Write a fitted network as a C99 header and source file.
 
-    The generated code depends on nothing but ``<math.h>``: the sparse
-    weights are ``static const`` arrays and the forward pass allocates no
-    memory, so it suits microcontrollers and other embedded targets.
+    The generated code depends on nothing but ``<math.h>`` (a regressor's,
+    on nothing at all): the sparse weights are ``static const`` arrays and
+    the forward pass allocates no memory, so it suits microcontrollers and
+    other embedded targets.
 
     Parameters
     ----------
-    model : SCANNClassifier or CompactNetwork
-        A fitted classifier, or a bare network whose outputs are then
-        labelled ``0 .. n_outputs - 1``.
+    model : SCANNClassifier, SCANNRegressor or CompactNetwork
+        A fitted classifier or regressor, or a bare network, exported as a
+        classifier whose outputs are labelled ``0 .. n_outputs - 1``.
     directory : str or path-like
         Where to write the files; created if it does not exist. Files of the
         same names are overwritten.
     name : str, default="scann_model"
         Base name of the files and prefix of every C symbol: the header is
         ``<name>.h``, the functions are ``<name>_predict`` and so on, the
-        macros ``<NAME>_N_FEATURES`` and ``<NAME>_N_CLASSES``. Must be an
-        ASCII C identifier.
+        macros ``<NAME>_N_FEATURES`` and ``<NAME>_N_CLASSES`` (a
+        regressor's: ``<NAME>_N_OUTPUTS``). Must be an ASCII C identifier.
     dtype : {"float", "double"}, default="float"
         C type of the inputs, weights, arithmetic and outputs.
 
@@ -62,15 +64,18 @@ def export_c(model, directory, *, name="scann_model", dtype="float"):
     Raises
     ------
     sklearn.exceptions.NotFittedError
-        If ``model`` is a classifier that has not been fitted.
+        If ``model`` is an estimator that has not been fitted.
     ValueError
-        If ``name`` is not a C identifier, ``dtype`` is not supported, or a
-        weight or bias is not finite in ``dtype``.
+        If ``name`` is not a C identifier, ``dtype`` is not supported, a
+        weight or bias is not finite in ``dtype``, or the model's
+        ``n_features_in_``, classes or ``n_outputs_`` do not match its
+        network.
 
     Notes
     -----
-    The header declares three functions, each for one sample given as
-    ``<NAME>_N_FEATURES`` values in the column order seen in ``fit``:
+    For a classifier, the header declares three functions, each for one
+    sample given as ``<NAME>_N_FEATURES`` values in the column order seen in
+    ``fit``:
 
     - ``void <name>_logits(const T *x, T *logits)`` writes the output layer,
       like ``model.network_.decision_function``;
@@ -95,6 +100,21 @@ def export_c(model, directory, *, name="scann_model", dtype="float"):
         float x[IRIS_NET_N_FEATURES] = {5.1f, 3.5f, 1.4f, 0.2f};
         int k = iris_net_predict(x);  /* label: iris_net_classes[k] */
 
+    For a regressor, the header declares one function instead,
+    ``void <name>_predict(const T *x, T *y)``, which writes the
+    ``<NAME>_N_OUTPUTS`` predicted targets, in the targets' own units, to
+    ``y``: ``y[i]`` is column ``i`` of ``model.predict`` (its only value
+    when ``y`` was 1-D at fit). These are the network's outputs, since the
+    regressor folds its target scaling into the output layer; there is no
+    softmax, argmax or label array. In C, with ``name="diabetes_net"``:
+
+    .. code-block:: c
+
+        #include "diabetes_net.h"
+
+        float y[DIABETES_NET_N_OUTPUTS];
+        diabetes_net_predict(x, y);  /* y[0]: the predicted target */
+
     Memory layout: each pair of layers (source, target) joined by at least
     one connection is a CSR block of three read-only arrays, row pointers
     (one per target neuron, plus one), column indices and weights (one per
@@ -107,14 +127,16 @@ def export_c(model, directory, *, name="scann_model", dtype="float"):
 
     Cost per sample: a multiply and an add per connection (``flops_``), an
     add per bias and a comparison per hidden neuron (ReLU);
-    ``<name>_predict_proba`` adds one ``exp`` and one division per class.
+    ``<name>_predict_proba`` of a classifier adds one ``exp`` and one
+    division per class.
     Hidden layers with no path to the output are left out, since they
     cannot change it.
 
     With ``dtype="float"`` the results differ from the float64 Python model
     by rounding only (about 1e-6 relative); near-ties of two logits can then
-    be broken differently. Weights are written with enough digits to
-    round-trip exactly in ``dtype``.
+    be broken differently. A regressor's rounding error is relative to the
+    size of the terms summed, so it grows with the targets' scale. Weights
+    are written with enough digits to round-trip exactly in ``dtype``.
 
     Examples
     --------
@@ -137,10 +159,9 @@ def export_c(model, directory, *, name="scann_model", dtype="float"):
         )
     if not isinstance(dtype, str) or dtype not in _DTYPES:
         raise ValueError(f"dtype must be 'float' or 'double', got {dtype!r}")
-    network, classes = _network_and_classes(model)
-    labels = _ClassLabels(classes, name)
-    header_text = _header_text(network, labels, name, dtype)
-    source_text = _source_text(network, labels, name, _Literals(dtype))
+    network, outputs = _network_and_outputs(model, name)
+    header_text = _header_text(network, outputs, name, dtype)
+    source_text = _source_text(network, outputs, name, _Literals(dtype))
     # Only now that both texts exist, so that errors leave no files behind.
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
@@ -154,27 +175,31 @@ def export_c(model, directory, *, name="scann_model", dtype="float"):
 # -- inputs -----------------------------------------------------------------------
 
 
-def _network_and_classes(model):
-    """The CompactNetwork to export and the label of each of its outputs."""
+def _network_and_outputs(model, name: str):
+    """The CompactNetwork to export and the C interface of its outputs."""
     if isinstance(model, CompactNetwork):
         network = model
         classes = np.arange(_n_classes(network))
     else:
-        check_is_fitted(model, ["network_", "classes_", "n_features_in_"])
+        regression = is_regressor(model)
+        target = "n_outputs_" if regression else "classes_"
+        check_is_fitted(model, ["network_", target, "n_features_in_"])
         network = model.network_
-        classes = np.asarray(model.classes_)
         if model.n_features_in_ != network.topology.layer_sizes[0]:
             raise ValueError(
                 f"model.n_features_in_={model.n_features_in_} does not match the "
                 f"{network.topology.layer_sizes[0]} inputs of model.network_"
             )
+        if regression:
+            return network, _RegressionOutputs(network, model.n_outputs_, name)
+        classes = np.asarray(model.classes_)
     outputs = network.topology.layer_sizes[-1]
     # A binary network has one output (or two, saved by sklearn-scann 0.1).
     if classes.ndim != 1 or _n_classes(network) != classes.size:
         raise ValueError(
             f"{classes.size} classes do not match the {outputs} outputs of the network"
         )
-    return network, classes
+    return network, _ClassOutputs(network, classes, name)
 
 
 def _n_classes(network: CompactNetwork) -> int:
@@ -293,13 +318,12 @@ def _comment_text(value) -> str:
 # -- generated text -----------------------------------------------------------------
 
 
-def _summary(network: CompactNetwork) -> str:
+def _summary(network: CompactNetwork, outputs) -> str:
     topology = network.topology
     hidden = ", ".join(str(size) for size in topology.hidden_layer_sizes) or "none"
     return (
-        f"{topology.layer_sizes[0]} input features, {topology.layer_sizes[-1]} "
-        f"classes, hidden layer sizes ({hidden}), {topology.n_connections} "
-        "connections."
+        f"{topology.layer_sizes[0]} input features, {outputs.described}, hidden "
+        f"layer sizes ({hidden}), {topology.n_connections} connections."
     )
 
 
@@ -339,57 +363,188 @@ def _array(declaration: str, items: list[str], *, one_per_line=False) -> list[st
     return [f"{declaration} = {{", *lines, "};"]
 
 
-def _header_text(network, labels: _ClassLabels, name: str, dtype: str) -> str:
+class _ClassOutputs:
+    """A classifier's C interface: logits, probabilities, class index, labels.
+
+    The forward pass writes the logits, ``<name>_predict_proba`` and
+    ``<name>_predict`` are built on it.
+    """
+
+    def __init__(self, network: CompactNetwork, classes: np.ndarray, name: str):
+        self.name = name
+        self.labels = _ClassLabels(classes, name)
+        self.count = f"{name.upper()}_N_CLASSES"
+        self.n_values = _n_classes(network)
+        # The output layer's size, as the header has always said ("1 classes"
+        # for a binary network): a classifier's files do not change.
+        self.described = f"{network.topology.layer_sizes[-1]} classes"
+        self.forward, self.array = f"{name}_logits", "logits"
+        # A binary network's single output is the second class's logit.
+        self.binary = network.topology.layer_sizes[-1] == 1
+        self.store = "logits[i + 1]" if self.binary else "logits[i]"
+        self.uses_math = True
+        self.stack_note = f"; {name}_predict adds {self.count} more"
+
+    def declarations(self, dtype: str, x_doc: str) -> list[str]:
+        name, labels, n_classes = self.name, self.labels, self.count
+        if labels.ctype is None:
+            listed = ", ".join(_comment_text(value) for value in labels.values)
+            lines = _wrapped_comment(f"Output i stands for class i of: {listed}.")
+        else:
+            lines = _wrapped_comment(f"Output i stands for class {labels.symbol}[i].")
+            lines.append(f"extern {labels.declaration};")
+        return [
+            *lines,
+            "",
+            *_wrapped_comment(
+                f"Output layer of the network (logits, before softmax). {x_doc} "
+                f"logits receives {n_classes} values."
+            ),
+            f"void {name}_logits(const {dtype} *x, {dtype} *logits);",
+            "",
+            *_wrapped_comment(
+                f"Class probabilities: the softmax of the logits. {x_doc} proba "
+                f"receives {n_classes} values that sum to 1."
+            ),
+            f"void {name}_predict_proba(const {dtype} *x, {dtype} *proba);",
+            "",
+            *_wrapped_comment(
+                f"Index in [0, {n_classes}) of the most probable class (the first "
+                f"one on ties). {x_doc}"
+            ),
+            f"int {name}_predict(const {dtype} *x);",
+        ]
+
+    def data(self) -> list[str]:
+        labels = self.labels
+        if labels.ctype is None:
+            return []
+        return [
+            "",
+            *_array(
+                labels.declaration,
+                labels.items,
+                one_per_line=labels.ctype == "char *",
+            ),
+        ]
+
+    def forward_start(self, zero: str) -> list[str]:
+        if not self.binary:
+            return []
+        return [
+            "",
+            "    /* Binary: the first class's logit is 0. */",
+            f"    logits[0] = {zero};",
+        ]
+
+    def functions(self, ctype: str, zero: str) -> list[str]:
+        name, n_classes = self.name, self.count
+        exp = "expf" if ctype == "float" else "exp"
+        return [
+            f"void {name}_predict_proba(const {ctype} *x, {ctype} *proba)",
+            "{",
+            f"    {ctype} largest, total = {zero};",
+            "    int i;",
+            "",
+            f"    {name}_logits(x, proba);",
+            "    /* Subtracting the largest logit keeps exp from overflowing. */",
+            "    largest = proba[0];",
+            f"    for (i = 1; i < {n_classes}; ++i)",
+            "        if (proba[i] > largest)",
+            "            largest = proba[i];",
+            f"    for (i = 0; i < {n_classes}; ++i) {{",
+            f"        proba[i] = {exp}(proba[i] - largest);",
+            "        total += proba[i];",
+            "    }",
+            f"    for (i = 0; i < {n_classes}; ++i)",
+            "        proba[i] /= total;",
+            "}",
+            "",
+            f"int {name}_predict(const {ctype} *x)",
+            "{",
+            f"    {ctype} logits[{n_classes}];",
+            "    int i, best = 0;",
+            "",
+            f"    {name}_logits(x, logits);",
+            f"    for (i = 1; i < {n_classes}; ++i)",
+            "        if (logits[i] > logits[best])",
+            "            best = i;",
+            "    return best;",
+            "}",
+            "",
+        ]
+
+
+class _RegressionOutputs:
+    """A regressor's C interface: the forward pass is ``<name>_predict``.
+
+    The network's outputs are the predictions, in the targets' units (the
+    regressor folds its target scaling into the output layer).
+    """
+
+    def __init__(self, network: CompactNetwork, n_outputs: int, name: str):
+        outputs = network.topology.layer_sizes[-1]
+        if n_outputs != outputs:
+            raise ValueError(
+                f"model.n_outputs_={n_outputs} does not match the {outputs} "
+                "outputs of model.network_"
+            )
+        self.name = name
+        self.count = f"{name.upper()}_N_OUTPUTS"
+        self.n_values = outputs
+        self.described = f"{outputs} output{'s' if outputs > 1 else ''}"
+        self.forward, self.array = f"{name}_predict", "y"
+        self.store = "y[i]"
+        self.uses_math = False
+        self.stack_note = ""
+
+    def declarations(self, dtype: str, x_doc: str) -> list[str]:
+        return [
+            *_wrapped_comment(
+                f"Predicted targets, in the units of the training targets: y[i] "
+                f"is target i, like column i of model.predict (its only value "
+                f"for 1-D targets). {x_doc} y receives {self.count} values."
+            ),
+            f"void {self.name}_predict(const {dtype} *x, {dtype} *y);",
+        ]
+
+    def data(self) -> list[str]:
+        return []
+
+    def forward_start(self, zero: str) -> list[str]:
+        return []
+
+    def functions(self, ctype: str, zero: str) -> list[str]:
+        return []
+
+
+def _header_text(network, outputs, name: str, dtype: str) -> str:
     from . import __version__
 
     macro = name.upper()
-    n_classes = f"{macro}_N_CLASSES"
     n_features = f"{macro}_N_FEATURES"
+    summary = textwrap.wrap(_summary(network, outputs), width=_WIDTH - 3)
+    libm = "; link with the math library (-lm)" if outputs.uses_math else ""
+    x_doc = (
+        f"x holds {n_features} features, in the order and preprocessing of the "
+        "training data."
+    )
     lines = [
         f"/* {name}.h: a neural network exported by sklearn_scann {__version__}.",
-        *(" * " + line for line in textwrap.wrap(_summary(network), width=_WIDTH - 3)),
-        " * Generated code: do not edit. C99; link with the math library (-lm).",
+        *(" * " + line for line in summary),
+        f" * Generated code: do not edit. C99{libm}.",
         " */",
         f"#ifndef {macro}_H",
         f"#define {macro}_H",
         "",
         f"#define {n_features} {network.topology.layer_sizes[0]}",
-        f"#define {n_classes} {_n_classes(network)}",
+        f"#define {outputs.count} {outputs.n_values}",
         "",
         "#ifdef __cplusplus",
         'extern "C" {',
         "#endif",
         "",
-    ]
-    if labels.ctype is None:
-        listed = ", ".join(_comment_text(value) for value in labels.values)
-        lines += _wrapped_comment(f"Output i stands for class i of: {listed}.")
-    else:
-        lines += _wrapped_comment(f"Output i stands for class {labels.symbol}[i].")
-        lines.append(f"extern {labels.declaration};")
-    x_doc = (
-        f"x holds {n_features} features, in the order and preprocessing of the "
-        "training data."
-    )
-    lines += [
-        "",
-        *_wrapped_comment(
-            f"Output layer of the network (logits, before softmax). {x_doc} "
-            f"logits receives {n_classes} values."
-        ),
-        f"void {name}_logits(const {dtype} *x, {dtype} *logits);",
-        "",
-        *_wrapped_comment(
-            f"Class probabilities: the softmax of the logits. {x_doc} proba "
-            f"receives {n_classes} values that sum to 1."
-        ),
-        f"void {name}_predict_proba(const {dtype} *x, {dtype} *proba);",
-        "",
-        *_wrapped_comment(
-            f"Index in [0, {n_classes}) of the most probable class (the first one "
-            f"on ties). {x_doc}"
-        ),
-        f"int {name}_predict(const {dtype} *x);",
+        *outputs.declarations(dtype, x_doc),
         "",
         "#ifdef __cplusplus",
         "}",
@@ -401,8 +556,9 @@ def _header_text(network, labels: _ClassLabels, name: str, dtype: str) -> str:
     return "\n".join(lines)
 
 
-def _layer_code(network, target: int, name: str, literals: _Literals):
-    """Constant arrays and forward-pass loop of one target layer.
+def _layer_code(network, target: int, name: str, literals: _Literals, store: str):
+    """Constant arrays and forward-pass loop of one target layer; the output
+    layer's neuron ``i`` is written to ``store``.
 
     Returns the lines of data, the lines of the loop, and the number of
     scalar values and of index bytes in the data.
@@ -463,20 +619,16 @@ def _layer_code(network, target: int, name: str, literals: _Literals):
         n_values += block.nnz
         n_index_bytes += (size + 1) * row_size + block.nnz * col_size
     if is_output:
-        # A binary network's single output is the second class's logit.
-        offset = " + 1" if size == 1 else ""
-        loop.append(f"        logits[i{offset}] = z;")
+        loop.append(f"        {store} = z;")
     else:
         loop.append(f"        h{target}[i] = z > {zero} ? z : {zero};")
     loop.append("    }")
     return data, loop, n_values, n_index_bytes
 
 
-def _source_text(network, labels: _ClassLabels, name: str, literals) -> str:
+def _source_text(network, outputs, name: str, literals) -> str:
     topology = network.topology
     ctype, zero = literals.ctype, literals.zero
-    n_classes = f"{name.upper()}_N_CLASSES"
-    exp = "expf" if ctype == "float" else "exp"
     # Empty hidden layers and those with no path to the output get no code.
     computed = [
         t for t in sorted(_needed_layers(network) - {0}) if topology.layer_sizes[t]
@@ -485,7 +637,7 @@ def _source_text(network, labels: _ClassLabels, name: str, literals) -> str:
     data, loops, n_values, n_index_bytes = [], [], 0, 0
     for target in computed:
         layer_data, layer_loop, layer_values, layer_bytes = _layer_code(
-            network, target, name, literals
+            network, target, name, literals, outputs.store
         )
         data += layer_data
         loops += layer_loop
@@ -506,8 +658,8 @@ def _source_text(network, labels: _ClassLabels, name: str, literals) -> str:
         f"{n_index_bytes} bytes of CSR indices{wide}. Per sample: "
         f"{2 * topology.n_connections} floating-point operations, and "
         f"{n_hidden * literals.size} bytes of stack for the hidden activations "
-        f"({n_hidden} {ctype}s; {name}_predict adds {n_classes} more). No state "
-        "is static or heap-allocated, so every function is reentrant."
+        f"({n_hidden} {ctype}s{outputs.stack_note}). No state is static or "
+        "heap-allocated, so every function is reentrant."
     )
     lines = [
         f"/* {name}.c: forward pass of the network declared in {name}.h.",
@@ -518,68 +670,19 @@ def _source_text(network, labels: _ClassLabels, name: str, literals) -> str:
         ),
         " */",
         f'#include "{name}.h"',
-        "",
-        "#include <math.h>",
-    ]
-    if labels.ctype is not None:
-        lines += [
-            "",
-            *_array(
-                labels.declaration,
-                labels.items,
-                one_per_line=labels.ctype == "char *",
-            ),
-        ]
-    lines += [
+        *(["", "#include <math.h>"] if outputs.uses_math else []),
+        *outputs.data(),
         *data,
         "",
-        f"void {name}_logits(const {ctype} *x, {ctype} *logits)",
+        f"void {outputs.forward}(const {ctype} *x, {ctype} *{outputs.array})",
         "{",
         *(f"    {ctype} h{t}[{topology.layer_sizes[t]}];" for t in hidden),
         f"    unsigned long {counters};",
         *ignore_inputs,
-        *(
-            [
-                "",
-                "    /* Binary: the first class's logit is 0. */",
-                f"    logits[0] = {zero};",
-            ]
-            if topology.layer_sizes[-1] == 1
-            else []
-        ),
+        *outputs.forward_start(zero),
         *loops,
         "}",
         "",
-        f"void {name}_predict_proba(const {ctype} *x, {ctype} *proba)",
-        "{",
-        f"    {ctype} largest, total = {zero};",
-        "    int i;",
-        "",
-        f"    {name}_logits(x, proba);",
-        "    /* Subtracting the largest logit keeps exp from overflowing. */",
-        "    largest = proba[0];",
-        f"    for (i = 1; i < {n_classes}; ++i)",
-        "        if (proba[i] > largest)",
-        "            largest = proba[i];",
-        f"    for (i = 0; i < {n_classes}; ++i) {{",
-        f"        proba[i] = {exp}(proba[i] - largest);",
-        "        total += proba[i];",
-        "    }",
-        f"    for (i = 0; i < {n_classes}; ++i)",
-        "        proba[i] /= total;",
-        "}",
-        "",
-        f"int {name}_predict(const {ctype} *x)",
-        "{",
-        f"    {ctype} logits[{n_classes}];",
-        "    int i, best = 0;",
-        "",
-        f"    {name}_logits(x, logits);",
-        f"    for (i = 1; i < {n_classes}; ++i)",
-        "        if (logits[i] > logits[best])",
-        "            best = i;",
-        "    return best;",
-        "}",
-        "",
+        *outputs.functions(ctype, zero),
     ]
     return "\n".join(lines)

@@ -7,9 +7,11 @@ from __future__ import annotations
 import json
 import math
 import reprlib
+import sys
 from dataclasses import asdict, fields
 from numbers import Integral, Real
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
@@ -21,10 +23,12 @@ from ._npz import NpzReader, open_npz
 __all__ = ["FORMAT_NAME", "FORMAT_VERSION", "load", "save"]
 
 FORMAT_NAME = "sklearn-scann-model"
-# Version 2 stores tuples, dicts, a CostModel and a RandomState among the
-# parameters exactly; version 1 stored only JSON scalars and lists (null for
-# anything else).
-FORMAT_VERSION = 2
+# Version 3 adds regressors: a "task" field and the target scaling. Version 2
+# stores tuples, dicts, a CostModel and a RandomState among the parameters
+# exactly; version 1 stored only JSON scalars and lists (null for anything
+# else). Each estimator is written in the first version that holds it, so
+# classifier files stay readable by releases that read version 2.
+FORMAT_VERSION = 3
 _ARRAY_KEYS = tuple(ARRAY_KINDS)
 
 # What a file may make load() read. A member is refused from its header,
@@ -40,13 +44,12 @@ _INPUT_SCALE = 1e6
 _MAX_OUTPUT = 1e300
 _RANDOM_STATE_KEY_LENGTH = 624  # words of an MT19937 state
 
-_METADATA_FIELDS = {
+_COMMON_FIELDS = {
     "format",
     "format_version",
     "package_version",
     "estimator",
     "params",
-    "classes",
     "n_features_in",
     "feature_names_in",
     "baseline_connections",
@@ -54,8 +57,28 @@ _METADATA_FIELDS = {
     "history",
     "frontier_steps",
 }
-# Written by every version; the others may be absent from older files.
-_REQUIRED_FIELDS = _METADATA_FIELDS - {"package_version", "frontier_steps"}
+# May be absent from older files; every other field is required.
+_OPTIONAL_FIELDS = {"package_version", "frontier_steps"}
+
+
+class _Kind(NamedTuple):
+    """What a file of one estimator holds beyond the common fields."""
+
+    task: str
+    first_version: int  # the first format version that holds it
+    fields: frozenset
+
+
+_KINDS = {
+    "SCANNClassifier": _Kind("classification", 1, frozenset({"classes"})),
+    "SCANNRegressor": _Kind(
+        "regression",
+        3,
+        frozenset({"target_mean", "target_scale", "single", "output_names"}),
+    ),
+}
+# What load(expect=...) may name, besides the classes themselves.
+_EXPECT_NAMES = {"classifier": "SCANNClassifier", "regressor": "SCANNRegressor"}
 
 
 def _is_int(value) -> bool:
@@ -76,6 +99,13 @@ def _is_non_negative(value) -> bool:
 
 def _is_bool(value) -> bool:
     return isinstance(value, bool)
+
+
+def _is_finite_real(value) -> bool:
+    """A real that is finite as a float (JSON integers may be of any size)."""
+    if isinstance(value, float):
+        return math.isfinite(value)
+    return _is_int(value) and abs(value) <= sys.float_info.max
 
 
 # History entries the fitted model reads: (key, check, required).
@@ -189,7 +219,7 @@ def _cost_model_from_json(spec) -> CostModel:
     (values,) = _entries(spec, "a CostModel", "kind", "fields")[1:]
     names = [field.name for field in fields(CostModel)]
     values = dict(zip(names, _entries(values, "a CostModel", *names), strict=True))
-    if not all(_is_non_negative(v) and math.isfinite(v) for v in values.values()):
+    if not all(_is_finite_real(v) and v >= 0 for v in values.values()):
         raise ValueError("a CostModel needs finite non-negative energies")
     return CostModel(**values)
 
@@ -219,8 +249,7 @@ def _random_state_from_json(spec, key: np.ndarray) -> np.random.RandomState:
         and 0 <= pos <= _RANDOM_STATE_KEY_LENGTH
         and _is_int(has_gauss)
         and has_gauss in (0, 1)
-        and _is_real(gauss)
-        and math.isfinite(gauss)
+        and _is_finite_real(gauss)
     ):
         raise ValueError("a RandomState needs pos, has_gauss (0 or 1) and gauss")
     random_state = np.random.RandomState(0)
@@ -279,13 +308,30 @@ def _param_to_json(name: str, value, arrays: dict):
     return encoded
 
 
+def _targets_to_json(model) -> dict:
+    """The metadata fields describing the targets: classes, or target scaling."""
+    state = model._target_state()
+    if "classes" in state:
+        return {"classes": _labels_to_json(np.asarray(state["classes"]))}
+    return {
+        "task": "regression",
+        "target_mean": [float(v) for v in state["target_mean"]],
+        "target_scale": [float(v) for v in state["target_scale"]],
+        "single": bool(state["single"]),
+        # Reserved: the estimators do not keep their targets' names yet.
+        "output_names": None,
+    }
+
+
 def save(model, path) -> Path:
-    """Write a fitted :class:`SCANNClassifier` to ``path`` (an ``.npz`` file).
+    """Write a fitted :class:`SCANNClassifier` or :class:`SCANNRegressor` to
+    ``path`` (an ``.npz`` file).
 
     The file holds numeric arrays (the topology and its weights, the key of
     a RandomState parameter) and one JSON document (format version, package
-    version, parameters, classes, feature names, history). Loading it never
-    runs pickle.
+    version, parameters, classes or target scaling, feature names, history).
+    Loading it never runs pickle. A classifier is written in format version
+    2, a regressor in version 3.
 
     Raises
     ------
@@ -301,13 +347,15 @@ def save(model, path) -> Path:
         name: _param_to_json(name, value, arrays)
         for name, value in model.get_params(deep=False).items()
     }
+    targets = _targets_to_json(model)
     metadata = {
         "format": FORMAT_NAME,
-        "format_version": FORMAT_VERSION,
+        # The first version with every field written: 2 for a classifier.
+        "format_version": 3 if "task" in targets else 2,
         "package_version": __version__,
         "estimator": type(model).__name__,
         "params": params,
-        "classes": _labels_to_json(np.asarray(model.classes_)),
+        **targets,
         "n_features_in": int(model.n_features_in_),
         "feature_names_in": (
             [str(f) for f in model.feature_names_in_]
@@ -363,19 +411,42 @@ def _read_metadata(model_file: NpzReader) -> dict:
     return metadata
 
 
+def _estimator_name(metadata: dict, expected: str | None) -> str:
+    """The name of the estimator the file holds, one of ``_KINDS``, and
+    ``expected`` where that is not None."""
+    name = metadata.get("estimator")
+    known = isinstance(name, str) and name in _KINDS
+    shown = name if known else reprlib.repr(name)
+    if expected is not None and name != expected:
+        raise ValueError(f"holds a {shown}, not a {expected}")
+    if not known:
+        raise ValueError(f"holds a {shown}, not a {' or a '.join(_KINDS)}")
+    version = metadata["format_version"]
+    if version < _KINDS[name].first_version:
+        raise ValueError(
+            f"holds a {name} in format version {version}, which has none "
+            f"(they came in version {_KINDS[name].first_version})"
+        )
+    return name
+
+
 def _check_metadata(metadata: dict, estimator) -> None:
     """Check every field's type and range; cross-checks with the arrays come later."""
-    if metadata.get("estimator") != estimator.__name__:
-        raise ValueError(
-            f"holds a {reprlib.repr(metadata.get('estimator'))}, not a "
-            f"{estimator.__name__}"
-        )
-    missing = _REQUIRED_FIELDS - set(metadata)
-    unknown = set(metadata) - _METADATA_FIELDS
+    kind = _KINDS[estimator.__name__]
+    # Version 3 names the task; older files hold classifiers only.
+    task = {"task"} if metadata["format_version"] >= 3 else set()
+    allowed = _COMMON_FIELDS | kind.fields | task
+    missing = allowed - _OPTIONAL_FIELDS - set(metadata)
+    unknown = set(metadata) - allowed
     if missing or unknown:
         raise ValueError(
             f"has metadata lacking {sorted(missing)} or with unknown "
             f"{reprlib.repr(sorted(unknown))}"
+        )
+    if task and metadata["task"] != kind.task:
+        raise ValueError(
+            f"has task {reprlib.repr(metadata['task'])}; a {estimator.__name__} "
+            f"does {kind.task}"
         )
     if not isinstance(metadata.get("package_version", ""), str):
         raise ValueError("has a package version that is not a string")
@@ -433,6 +504,60 @@ def _classes_from_json(spec) -> np.ndarray:
     if len(values) < 2 or any(a >= b for a, b in zip(values, values[1:])):
         raise ValueError("class labels must be at least 2, unique and sorted")
     return classes
+
+
+def _classification_targets(metadata: dict) -> tuple[dict, set[int], str]:
+    """``_set_fitted``'s target arguments, the output layer sizes they allow,
+    and their description."""
+    try:
+        classes = _classes_from_json(metadata["classes"])
+    except ValueError as exc:
+        raise ValueError(f"has malformed class labels: {exc}") from None
+    # Two classes: one output, or two in files of sklearn-scann 0.1.
+    outputs = {1, 2} if classes.size == 2 else {classes.size}
+    return {"classes": classes}, outputs, f"{classes.size} classes"
+
+
+def _regression_targets(metadata: dict) -> tuple[dict, set[int], str]:
+    """As :func:`_classification_targets`, for a regressor's target scaling."""
+    mean, scale = metadata["target_mean"], metadata["target_scale"]
+    if not (isinstance(mean, list) and mean and all(_is_finite_real(v) for v in mean)):
+        raise ValueError("has a target_mean that is not a list of finite numbers")
+    n_outputs = len(mean)
+    if not (
+        isinstance(scale, list)
+        and len(scale) == n_outputs
+        and all(_is_finite_real(v) and v > 0 for v in scale)
+    ):
+        raise ValueError(
+            f"has a target_scale that is not {n_outputs} finite positive numbers "
+            "(one per target_mean)"
+        )
+    single = metadata["single"]
+    if not _is_bool(single) or (single and n_outputs != 1):
+        raise ValueError(
+            f"has single={reprlib.repr(single)} for {n_outputs} targets (a "
+            "boolean, true for 1-D targets only)"
+        )
+    names = metadata["output_names"]
+    if names is not None and not (
+        isinstance(names, list)
+        and len(names) == n_outputs
+        and all(isinstance(name, str) for name in names)
+    ):
+        raise ValueError(f"lacks a string output name for each of its {n_outputs}")
+    targets = {
+        "target_mean": np.array(mean, dtype=np.float64),
+        "target_scale": np.array(scale, dtype=np.float64),
+        "single": single,
+    }
+    return targets, {n_outputs}, f"{n_outputs} targets"
+
+
+_TARGET_READERS = {
+    "SCANNClassifier": _classification_targets,
+    "SCANNRegressor": _regression_targets,
+}
 
 
 def _decoded(value, what: str):
@@ -534,14 +659,13 @@ def _check_outputs_bounded(network: CompactNetwork, name: str) -> None:
         )
 
 
-def _check_shapes(network, classes, n_features, frontier, history) -> None:
+def _check_shapes(network, outputs, targets, n_features, frontier, history) -> None:
+    """Cross-check the networks with the metadata: ``outputs`` are the output
+    layer sizes the ``targets`` (described) allow."""
     sizes = network.topology.layer_sizes
-    # Two classes: one output, or two in files of sklearn-scann 0.1.
-    outputs = {1, 2} if classes.size == 2 else {classes.size}
     if n_features != sizes[0] or sizes[-1] not in outputs:
         raise ValueError(
-            f"is inconsistent: {n_features} features and {classes.size} classes "
-            f"for layers {sizes}"
+            f"is inconsistent: {n_features} features and {targets} for layers {sizes}"
         )
     for step, other in frontier.items():
         loaded = other.topology
@@ -554,8 +678,8 @@ def _check_shapes(network, classes, n_features, frontier, history) -> None:
             )
 
 
-def load(path):
-    """Read a model written by ``SCANNClassifier.save``.
+def load(path, *, expect=None):
+    """Read a model written by ``SCANNClassifier.save`` or ``SCANNRegressor.save``.
 
     Only numbers and JSON are read: nothing in the file is executed, so a
     model file from elsewhere is safe to load (unlike a pickle). Every
@@ -567,13 +691,20 @@ def load(path):
     ----------
     path : str or path-like
         The ``.npz`` file.
+    expect : {"classifier", "regressor"}, estimator class or None, default=None
+        The kind of model the file must hold, by name or as the class
+        (:class:`SCANNClassifier` or :class:`SCANNRegressor`); a file holding
+        the other kind is refused before its arrays are read. None loads
+        either kind.
 
     Returns
     -------
-    model : SCANNClassifier
-        A fitted classifier with the saved parameters, structure, weights
-        and history: it predicts, scores and reports its cost. Calling
-        ``fit`` on it trains a new network from scratch.
+    model : SCANNClassifier or SCANNRegressor
+        The fitted estimator the file holds, with the saved parameters,
+        structure, weights (frontier networks included) and history: it
+        predicts exactly as the saved one did, scores, reports its cost and
+        selects from its frontier. Calling ``fit`` on it trains a new
+        network from scratch.
 
     Raises
     ------
@@ -581,19 +712,29 @@ def load(path):
         If there is no file at ``path`` (other operating-system errors on
         opening it are raised as they are).
     ValueError
-        For any content that is not a model this version can read: a file
+        If ``expect`` is not one of its allowed values, or the file holds
+        another kind of model than ``expect`` names (the message says
+        which, e.g. "holds a SCANNRegressor, not a SCANNClassifier"). For
+        any content that is not a model this version can read: a file
         that is not an ``.npz`` archive (a single ``.npy`` array, say), a
         truncated or damaged one, one of a newer format version, an array
         missing, unexpected, of the wrong dtype or shape or larger than
         its network allows, metadata that is corrupt or inconsistent with
         the arrays or of the wrong type or range (a field, a parameter, a
-        history step), or weights that are not finite or not of a trained
+        history step, a target scale that is not finite and positive for
+        each output), or weights that are not finite or not of a trained
         network.
 
     See Also
     --------
     SCANNClassifier.save : Write the file.
+    SCANNRegressor.save : Write the file of a regressor.
     export_c : Write the network as C source.
+
+    Notes
+    -----
+    Format version 3 added regressors; classifiers are still written in
+    version 2. Files of versions 1 to 3 are read.
 
     Examples
     --------
@@ -609,24 +750,52 @@ def load(path):
     ...     loaded = load(path)
     >>> bool((loaded.predict_proba(X) == clf.predict_proba(X)).all())
     True
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = clf.save(Path(tmp) / "iris.npz")
+    ...     load(path, expect="regressor")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: ...iris.npz holds a SCANNClassifier, not a SCANNRegressor
     """
+    expected = _expected_name(expect)
     path = Path(path)
     with path.open("rb") as handle:
         try:
-            return _read_model(handle)
+            return _read_model(handle, expected)
         except ValueError as exc:
             raise ValueError(f"{path} {exc}") from None
 
 
-def _read_model(handle):
+def _expected_name(expect) -> str | None:
+    """The estimator name ``load(expect=...)`` asks for (None: any)."""
+    from ._classifier import SCANNClassifier
+    from ._regressor import SCANNRegressor
+
+    if expect is None:
+        return None
+    if isinstance(expect, str) and expect in _EXPECT_NAMES:
+        return _EXPECT_NAMES[expect]
+    for estimator in (SCANNClassifier, SCANNRegressor):
+        if expect is estimator:
+            return estimator.__name__
+    raise ValueError(
+        "expect must be None, 'classifier', 'regressor', SCANNClassifier or "
+        f"SCANNRegressor, got {reprlib.repr(expect)}"
+    )
+
+
+def _read_model(handle, expected: str | None):
     """The model in an open file; a ValueError says what the file "is" or "has"."""
     from ._classifier import SCANNClassifier
+    from ._regressor import SCANNRegressor
 
+    estimators = {"SCANNClassifier": SCANNClassifier, "SCANNRegressor": SCANNRegressor}
     with open_npz(handle) as archive:
         model_file = NpzReader(archive)
         metadata = _read_metadata(model_file)
-        _check_metadata(metadata, SCANNClassifier)
-        return _model_from(model_file, metadata, SCANNClassifier)
+        estimator = estimators[_estimator_name(metadata, expected)]
+        _check_metadata(metadata, estimator)
+        return _model_from(model_file, metadata, estimator)
 
 
 def _model_from(model_file: NpzReader, metadata: dict, estimator):
@@ -638,10 +807,7 @@ def _model_from(model_file: NpzReader, metadata: dict, estimator):
     unexpected = sorted(set(model_file.members) - expected)
     if unexpected:
         raise ValueError(f"has unexpected arrays {reprlib.repr(unexpected)}")
-    try:
-        classes = _classes_from_json(metadata["classes"])
-    except ValueError as exc:
-        raise ValueError(f"has malformed class labels: {exc}") from None
+    targets, outputs, described = _TARGET_READERS[estimator.__name__](metadata)
     version = metadata["format_version"]
     params = _params_from_json(metadata["params"], version, model_file)
     model = estimator(**params)
@@ -663,10 +829,10 @@ def _model_from(model_file: NpzReader, metadata: dict, estimator):
         for step in metadata.get("frontier_steps", [])
     }
     n_features = metadata["n_features_in"]
-    _check_shapes(network, classes, n_features, frontier, history)
+    _check_shapes(network, outputs, described, n_features, frontier, history)
     model._set_fitted(
         network,
-        classes=classes,
+        **targets,
         n_features=n_features,
         feature_names=metadata["feature_names_in"],
         baseline_connections=metadata["baseline_connections"],

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import numpy as np
+from sklearn.base import is_regressor
 from sklearn.utils.validation import check_is_fitted
 
 __all__ = ["plot_frontier", "plot_history", "plot_topology"]
@@ -25,7 +26,7 @@ def plot_history(model, ax=None):
 
     Parameters
     ----------
-    model : SCANNClassifier
+    model : SCANNClassifier or SCANNRegressor
         A fitted model (or a Pipeline ending in one).
     ax : matplotlib Axes, default=None
         Where to draw; a new figure is made when None.
@@ -34,7 +35,8 @@ def plot_history(model, ax=None):
     -------
     ax : matplotlib Axes
         The axes holding the connection counts; the validation score is on
-        its twin (``ax.right_ax``).
+        its twin (``ax.right_ax``), labelled "validation R²" for a regressor
+        scored by its default R².
 
     Examples
     --------
@@ -80,9 +82,9 @@ def plot_history(model, ax=None):
         [h["validation_score"] for h in history],
         marker=".",
         color="tab:orange",
-        label="validation score",
+        label=f"validation {_score_name(model, 'score')}",
     )
-    right.set_ylabel("validation score")
+    right.set_ylabel(f"validation {_score_name(model, 'score')}")
     handles = ax.get_legend_handles_labels()
     more = right.get_legend_handles_labels()
     ax.legend(handles[0] + more[0], handles[1] + more[1], loc="best")
@@ -104,11 +106,12 @@ def plot_frontier(model, x="connections", ax=None):
     Every step's network is a point; the accuracy-size frontier (the
     networks :meth:`SCANNClassifier.select` chooses from) is joined by a
     line, steps the adaptive schedule undid are hollow, and the network the
-    model holds is circled.
+    model holds is circled. A regressor's score is R² (unless it was given
+    another ``scoring``), and the axis says so.
 
     Parameters
     ----------
-    model : SCANNClassifier
+    model : SCANNClassifier or SCANNRegressor
         A fitted model (or a Pipeline ending in one).
     x : {"connections", "macs", "energy"}, default="connections"
         Size measure on the horizontal axis (log scale).
@@ -178,8 +181,9 @@ def plot_frontier(model, x="connections", ax=None):
     )
     ax.set_xscale("log")
     ax.set_xlabel(label)
-    ax.set_ylabel("validation score")
-    ax.set_title(f"SCANN scheme {model.scheme}: accuracy against size")
+    ax.set_ylabel(f"validation {_score_name(model, 'score')}")
+    score = _score_name(model, "score" if is_regressor(model) else "accuracy")
+    ax.set_title(f"SCANN scheme {model.scheme}: {score} against size")
     ax.legend(loc="lower right")
     return ax
 
@@ -192,7 +196,7 @@ def plot_topology(model, ax=None, max_neurons_per_layer=64):
 
     Parameters
     ----------
-    model : SCANNClassifier
+    model : SCANNClassifier or SCANNRegressor
         A fitted model (or a Pipeline ending in one).
     ax : matplotlib Axes, default=None
         Where to draw; a new figure is made when None.
@@ -253,7 +257,8 @@ def plot_topology(model, ax=None, max_neurons_per_layer=64):
         ax.add_collection(
             LineCollection(
                 segments,
-                linewidths=width[chosen],
+                # The legend takes its line width from the first connection.
+                linewidths=width[chosen] if chosen.any() else 0.3,
                 colors=color,
                 alpha=0.5,
                 label=f"{label} ({int(chosen.sum())})",
@@ -273,7 +278,13 @@ def plot_topology(model, ax=None, max_neurons_per_layer=64):
     return ax
 
 
+def _score_name(model, default: str) -> str:
+    """What the history's ``validation_score`` measures: R² for a regressor
+    with the default scoring, else ``default``."""
+    return "R²" if is_regressor(model) and model.scoring is None else default
+
+
 def _final_step(model):
-    """The SCANNClassifier itself, or the last step of a Pipeline."""
+    """The estimator itself, or the last step of a Pipeline."""
     steps = getattr(model, "steps", None)
     return steps[-1][1] if steps else model

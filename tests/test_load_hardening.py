@@ -354,7 +354,10 @@ def _edited(metadata, edit):
     "edit, match",
     [
         (lambda m: m.update(format_version=True), "format version True"),
-        (lambda m: m.update(format_version=FORMAT_VERSION + 1), "format version 3"),
+        (
+            lambda m: m.update(format_version=FORMAT_VERSION + 1),
+            f"format version {FORMAT_VERSION + 1}",
+        ),
         (lambda m: m.update(estimator="MLPClassifier"), "not a SCANNClassifier"),
         (lambda m: m.update(feature_names_in=["a", "b"]), "feature name for each"),
         (lambda m: m.update(feature_names_in=["a", "b", "c", 4]), "feature name"),
