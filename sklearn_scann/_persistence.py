@@ -527,10 +527,10 @@ def _regression_targets(metadata: dict) -> tuple[dict, set[int], str]:
     if not (
         isinstance(scale, list)
         and len(scale) == n_outputs
-        and all(_is_finite_real(v) and v > 0 for v in scale)
+        and all(_is_finite_real(v) and v >= 0 for v in scale)
     ):
         raise ValueError(
-            f"has a target_scale that is not {n_outputs} finite positive numbers "
+            f"has a target_scale that is not {n_outputs} finite non-negative numbers "
             "(one per target_mean)"
         )
     single = metadata["single"]
@@ -721,7 +721,7 @@ def load(path, *, expect=None):
         missing, unexpected, of the wrong dtype or shape or larger than
         its network allows, metadata that is corrupt or inconsistent with
         the arrays or of the wrong type or range (a field, a parameter, a
-        history step, a target scale that is not finite and positive for
+        history step, a target scale that is not finite and non-negative for
         each output), or weights that are not finite or not of a trained
         network.
 

@@ -120,7 +120,8 @@ class SCANNRegressor(RegressorMixin, BaseSCANN):
     target_mean_ : ndarray of shape (n_outputs,)
         Mean of each target at fit (the standardisation).
     target_scale_ : ndarray of shape (n_outputs,)
-        Standard deviation of each target at fit (1 for a constant one).
+        Standard deviation of each target at fit (0 for a constant target,
+        which is then predicted exactly).
     n_features_in_ : int
         Number of features seen during fit.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
@@ -202,8 +203,10 @@ class SCANNRegressor(RegressorMixin, BaseSCANN):
         targets = y.reshape(y.shape[0], -1)
         mean = targets.mean(axis=0)
         scale = targets.std(axis=0)
-        scale = np.where(scale > 0, scale, 1.0)
-        standardised = ((targets - mean) / scale).astype(np.float32)
+        # A constant target trains on zeros; folded with its scale of 0, the
+        # network then predicts exactly its mean.
+        standardised = (targets - mean) / np.where(scale > 0, scale, 1.0)
+        standardised = standardised.astype(np.float32)
         state = {"target_mean": mean, "target_scale": scale, "single": y.ndim == 1}
         return X, standardised, sample_weight, state
 

@@ -174,9 +174,9 @@ class ClassificationScorer(StepScorer):
 class RegressionScorer(StepScorer):
     """Steps of a regressor: R² (weighted, averaged over outputs) by default.
 
-    ``y_valid`` are the standardised targets the network trains on; a
-    scorer sees predictions and targets in the user's units
-    (``target * scale + mean``). R² does not change under that map.
+    ``y_valid`` are the standardised targets the network trains on;
+    scores are computed on predictions and targets in the user's units
+    (``target * scale + mean``).
     """
 
     def __init__(self, scoring, y_valid, w_valid, mean, scale, *, seed, bootstrap):
@@ -191,8 +191,8 @@ class RegressionScorer(StepScorer):
         return _RegressionOutputs(predictions), loss, False
 
     def _own_score(self, estimator, rows):
-        y = self.y_valid[rows]
-        predicted = (estimator.predictions[rows] - self.mean) / self.scale
+        y = self.y_valid[rows] * self.scale + self.mean
+        predicted = estimator.predictions[rows]
         w = None if self.w_valid is None else self.w_valid[rows]
         w = np.ones(len(rows)) if w is None or w.sum() <= 0 else w
         residual = w @ (y - predicted) ** 2

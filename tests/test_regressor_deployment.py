@@ -219,7 +219,6 @@ def _set(**fields):
 @pytest.mark.parametrize(
     "edit, match",
     [
-        (_set(target_scale=[0.0]), "target_scale"),
         (_set(target_scale=[-1.0]), "target_scale"),
         (_set(target_scale=[float("nan")]), "target_scale"),
         (_set(target_scale=[float("inf")]), "target_scale"),
@@ -262,8 +261,8 @@ def test_forged_single_output_file_is_refused(diabetes, tmp_path, edit, match):
     "edit, match",
     [
         (_set(single=True), "single=True for 3 targets"),
-        (_set(target_scale=[1.0, 0.0, 1.0]), "target_scale"),
-        (_set(target_scale=[1.0, 1.0]), "not 3 finite positive"),
+        (_set(target_scale=[1.0, -2.0, 1.0]), "target_scale"),
+        (_set(target_scale=[1.0, 1.0]), "not 3 finite non-negative"),
         (
             _set(target_mean=[0.0] * 4, target_scale=[1.0] * 4),
             "inconsistent: 6 features and 4 targets",
@@ -489,3 +488,12 @@ def test_plot_topology_without_skip_connections(blobs, fast, tmp_path):
     labels = [t.get_label() for t in ax.collections[:2]]
     assert labels == [f"adjacent ({model.n_connections_})", "skip (0)"]
     assert saved_png(ax, tmp_path / "topology.png") == PNG
+
+
+def test_constant_target_round_trips_exactly(tmp_path):
+    X = np.random.default_rng(0).normal(size=(60, 3))
+    model = SCANNRegressor(n_rounds=1, epochs_per_step=2, random_state=0)
+    model.fit(X, np.full(60, 4.25))
+    loaded = load(model.save(tmp_path / "constant.npz"))
+    assert np.all(loaded.predict(X) == 4.25)
+    assert loaded.target_scale_.tolist() == [0.0]

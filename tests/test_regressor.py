@@ -1,0 +1,215 @@
+"""SCANNRegressor: single- and multi-output regression on the shared engine."""
+
+# SPDX-License-Identifier: BSD-3-Clause
+
+import pickle
+
+import joblib
+import numpy as np
+import pytest
+import scipy.sparse as sp
+import torch
+from sklearn.base import clone
+from sklearn.compose import TransformedTargetRegressor
+from sklearn.datasets import make_regression
+from sklearn.exceptions import DataConversionWarning, NotFittedError
+from sklearn.metrics import r2_score
+from sklearn.model_selection import GridSearchCV, cross_validate
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from sklearn_scann import SCANNClassifier, SCANNRegressor
+from sklearn_scann._network import build_network
+from sklearn_scann._training import Trainer
+
+FAST = {"n_rounds": 1, "epochs_per_step": 3, "initial_epochs": 30}
+
+
+@pytest.fixture(scope="module")
+def data():
+    X, y = make_regression(
+        n_samples=300, n_features=6, n_informative=4, noise=5.0, random_state=0
+    )
+    return X, y
+
+
+@pytest.fixture(scope="module")
+def multi():
+    X, Y = make_regression(
+        n_samples=300, n_features=6, n_targets=3, noise=5.0, random_state=1
+    )
+    return X, Y
+
+
+@pytest.fixture(scope="module")
+def fitted(data):
+    X, y = data
+    return SCANNRegressor(random_state=0, **FAST).fit(X, y)
+
+
+def test_fits_and_predicts_one_target(fitted, data):
+    X, y = data
+    prediction = fitted.predict(X)
+    assert prediction.shape == y.shape
+    assert fitted.n_outputs_ == 1
+    assert fitted.score(X, y) == pytest.approx(r2_score(y, prediction))
+    assert fitted.score(X, y) > 0.8
+    assert fitted.n_connections_ <= fitted.baseline_connections_ * 2
+    assert all("validation_score" in h for h in fitted.history_)
+
+
+def test_one_network_predicts_every_target(multi):
+    X, Y = multi
+    reg = SCANNRegressor(random_state=0, **FAST).fit(X, Y)
+    assert reg.predict(X).shape == Y.shape
+    assert reg.n_outputs_ == 3
+    assert reg.topology_.layer_sizes[-1] == 3
+    per_target = r2_score(Y, reg.predict(X), multioutput="raw_values")
+    assert np.all(per_target > 0.7)
+
+
+def test_raw_targets_train_as_well_as_standardised_ones(data):
+    X, y = data
+    raw = 5000.0 + 300.0 * y
+    on_raw = SCANNRegressor(random_state=0, **FAST).fit(X, raw)
+    on_standard = SCANNRegressor(random_state=0, **FAST).fit(X, y)
+    assert on_raw.score(X, raw) == pytest.approx(on_standard.score(X, y), abs=0.02)
+    np.testing.assert_allclose(on_raw.target_mean_, [raw.mean()])
+    np.testing.assert_allclose(on_raw.target_scale_, [raw.std()])
+
+
+def test_column_vector_y_warns_and_predicts_1d(data):
+    X, y = data
+    with pytest.warns(DataConversionWarning):
+        reg = SCANNRegressor(random_state=0, **FAST).fit(X, y[:, None])
+    assert reg.predict(X).shape == y.shape
+
+
+def test_constant_target_is_predicted(data):
+    X, _ = data
+    reg = SCANNRegressor(random_state=0, **FAST).fit(X, np.full(X.shape[0], 7.5))
+    np.testing.assert_allclose(reg.predict(X), 7.5, atol=1e-6)
+
+
+def test_sample_weight_weights_the_loss(data):
+    X, y = data
+    group = X[:, 0] > 0
+    heavy = np.where(group, 20.0, 1.0)
+    light = np.where(group, 1.0, 20.0)
+    kwargs = {"random_state": 0, "hidden_layer_sizes": (2,), **FAST}
+    on_group = SCANNRegressor(**kwargs).fit(X, y, sample_weight=heavy)
+    off_group = SCANNRegressor(**kwargs).fit(X, y, sample_weight=light)
+
+    def error(model):
+        return np.mean((model.predict(X[group]) - y[group]) ** 2)
+
+    assert error(on_group) < error(off_group)
+
+
+@pytest.mark.parametrize("convert", [np.float32, sp.csr_matrix])
+def test_float32_and_sparse_inputs(data, convert):
+    X, y = data
+    Xc = convert(X.astype(np.float32)) if convert is sp.csr_matrix else convert(X)
+    reg = SCANNRegressor(random_state=0, **FAST).fit(Xc, y)
+    assert reg.score(Xc, y) > 0.7
+
+
+def test_pandas_feature_names(data):
+    pd = pytest.importorskip("pandas")
+    X, y = data
+    frame = pd.DataFrame(X, columns=[f"f{i}" for i in range(X.shape[1])])
+    reg = SCANNRegressor(random_state=0, **FAST).fit(frame, y)
+    assert reg.feature_names_in_.tolist() == list(frame.columns)
+
+
+def test_same_random_state_same_predictions(data):
+    X, y = data
+    a = SCANNRegressor(random_state=3, **FAST).fit(X, y).predict(X)
+    b = SCANNRegressor(random_state=3, **FAST).fit(X, y).predict(X)
+    np.testing.assert_array_equal(a, b)
+
+
+def test_in_sklearn_tools(data, tmp_path):
+    X, y = data
+    pipe = make_pipeline(
+        StandardScaler(),
+        TransformedTargetRegressor(
+            SCANNRegressor(random_state=0, **FAST), transformer=StandardScaler()
+        ),
+    )
+    result = cross_validate(pipe, X, y, cv=2)
+    assert np.all(result["test_score"] > 0.5)
+    search = GridSearchCV(
+        SCANNRegressor(random_state=0, **FAST), {"prune_ratio": [0.3, 0.6]}, cv=2
+    ).fit(X, y)
+    assert search.best_params_["prune_ratio"] in (0.3, 0.6)
+    model = SCANNRegressor(random_state=0, **FAST).fit(X, y)
+    joblib.dump(model, tmp_path / "model.joblib")
+    loaded = joblib.load(tmp_path / "model.joblib")
+    np.testing.assert_array_equal(loaded.predict(X), model.predict(X))
+    again = pickle.loads(pickle.dumps(clone(model)))
+    assert again.get_params() == model.get_params()
+
+
+def test_select_uses_the_r2_frontier(fitted, data):
+    X, y = data
+    smallest = fitted.frontier_[0]
+    model = fitted.select(max_connections=smallest["n_connections"])
+    assert model.n_connections_ <= smallest["n_connections"]
+    assert model.predict(X).shape == y.shape
+
+
+def test_compact_network_equals_the_torch_module(fitted, data):
+    X, _ = data
+    arrays = fitted.network_.to_arrays()
+    module = build_network(
+        fitted.topology_, arrays["weights"], arrays["biases"], dtype=torch.float64
+    )
+    with torch.no_grad():
+        expected = module(torch.as_tensor(X)).numpy()[:, 0]
+    np.testing.assert_allclose(fitted.predict(X), expected, rtol=1e-5, atol=1e-5)
+
+
+def test_folded_network_predicts_in_the_targets_units(data):
+    X, y = data
+    raw = 1e4 + 1e3 * y
+    reg = SCANNRegressor(random_state=0, **FAST).fit(X, raw)
+    # The network alone (no scaling outside it) gives the prediction.
+    np.testing.assert_allclose(
+        reg.network_.decision_function(X)[:, 0], reg.predict(X), rtol=1e-12
+    )
+    assert abs(reg.predict(X).mean() - raw.mean()) < 0.2 * raw.std()
+
+
+def test_interrupted_refit_keeps_the_old_model(data, multi, monkeypatch):
+    X, y = data
+    reg = SCANNRegressor(random_state=0, **FAST).fit(X, y)
+    before = reg.predict(X)
+
+    def interrupt(self, epochs, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Trainer, "train", interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        reg.fit(*multi)
+    assert reg.n_outputs_ == 1
+    np.testing.assert_array_equal(reg.predict(X), before)
+
+
+def test_unfitted_and_bad_targets(data):
+    X, y = data
+    with pytest.raises(NotFittedError):
+        SCANNRegressor().predict(X)
+    with pytest.raises(ValueError):
+        SCANNRegressor(**FAST).fit(X, np.array(["a", "b"] * 150))
+    y_nan = y.copy()
+    y_nan[0] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        SCANNRegressor(**FAST).fit(X, y_nan)
+
+
+def test_parameters_match_the_classifier_but_class_weight():
+    classifier = set(SCANNClassifier().get_params())
+    regressor = set(SCANNRegressor().get_params())
+    assert classifier - regressor == {"class_weight"}
+    assert regressor <= classifier
