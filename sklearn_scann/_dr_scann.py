@@ -7,13 +7,14 @@ from __future__ import annotations
 import numpy as np
 from scipy.sparse import issparse
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
-from sklearn.neighbors import KNeighborsClassifier
+from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._classifier import SCANNClassifier
 from ._reduction import DimensionalityReducer
+from ._regressor import SCANNRegressor
 
 __all__ = ["make_dr_scann"]
 
@@ -28,6 +29,16 @@ FAST_METHODS = (
     "gaussian_random_projection",
     "sparse_random_projection",
 )
+
+# What the network of each task is, and the probe that scores the reductions
+# for it: a 15-nearest-neighbour model, whose ranking of the candidates tracks
+# the network's (see DimensionalityReducer's Notes).
+_TASKS = {
+    "classification": (SCANNClassifier, KNeighborsClassifier),
+    "regression": (SCANNRegressor, KNeighborsRegressor),
+}
+
+_PROBE_NEIGHBORS = 15
 
 
 class _Standardizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
@@ -74,6 +85,7 @@ class _Standardizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
 def make_dr_scann(
     method="auto",
     *,
+    task="classification",
     n_components=0.5,
     scale=True,
     reducer_params=None,
@@ -83,17 +95,18 @@ def make_dr_scann(
     memory=None,
     **scann_params,
 ):
-    """Build the DR+SCANN pipeline: ``DimensionalityReducer`` then ``SCANNClassifier``.
+    """Build the DR+SCANN pipeline: ``DimensionalityReducer`` then a SCANN network.
 
     The steps are named ``"dr"``, ``"standardize"`` (a
     :class:`~sklearn.preprocessing.StandardScaler` on the reduced features,
     the scale the network trains best on; if the reducer keeps every feature
     of sparse input as it is, they stay sparse and are scaled without
-    centring) and ``"scann"``, so a grid search reaches
-    their parameters as ``dr__method``, ``dr__n_components``,
+    centring) and ``"scann"`` (a :class:`SCANNClassifier`, or a
+    :class:`SCANNRegressor` for ``task="regression"``), so a grid search
+    reaches their parameters as ``dr__method``, ``dr__n_components``,
     ``scann__grow_ratio`` and ``scann__prune_ratio``. Float
     ``hidden_layer_sizes`` (the default of every scheme) are multiples of
-    the classifier's input features: reducing ``d`` features to ``k``
+    the network's input features: reducing ``d`` features to ``k``
     shrinks the starting network by the feature compression ratio ``d / k``,
     as DR+SCANN prescribes. ``X`` may be sparse (one-hot codes, counts):
     every default candidate of ``method="auto"`` takes it without densifying
@@ -104,6 +117,12 @@ def make_dr_scann(
     method : str, default="auto"
         Reduction method of :class:`DimensionalityReducer` (``"auto"``
         selects one by cross-validation).
+    task : {"classification", "regression"}, default="classification"
+        What the network learns: class labels (:class:`SCANNClassifier`) or
+        one or more continuous targets (:class:`SCANNRegressor`). It also
+        sets how ``method="auto"`` scores the reductions: by accuracy on
+        stratified folds, or by R² (averaged over the targets) on shuffled
+        k-fold cross-validation, also for integer targets.
     n_components : int or float, default=0.5
         Features kept by the reduction (ignored by ``"auto"``).
     scale : bool, default=True
@@ -116,8 +135,9 @@ def make_dr_scann(
         against keeping all of them as they are (``"identity"``), and keeps
         the best-scoring candidate: a reduction the data do not support is
         not forced on the network. The probe is a 15-nearest-neighbour
-        classifier: it sees non-linear structure (two interleaved classes in
-        two features) that a linear probe misses, and fits in no time.
+        classifier (regressor, for ``task="regression"``): it sees
+        non-linear structure (two interleaved classes in two features) that
+        a linear probe misses, and fits in no time.
     scheme : {"A", "B", "C"}, default="B"
         SCANN scheme.
     hidden_layer_sizes : tuple of int or float, default=None
@@ -128,7 +148,8 @@ def make_dr_scann(
         Passed to :class:`~sklearn.pipeline.Pipeline` to cache the fitted
         reducer.
     **scann_params
-        Further :class:`SCANNClassifier` parameters.
+        Further :class:`SCANNClassifier` (or :class:`SCANNRegressor`)
+        parameters.
 
     Returns
     -------
@@ -144,9 +165,22 @@ def make_dr_scann(
     ...                       random_state=0).fit(X, y)
     >>> model["scann"].n_features_in_
     2
+    >>> from sklearn.datasets import load_diabetes
+    >>> X, y = load_diabetes(return_X_y=True)
+    >>> regression = make_dr_scann(task="regression", n_rounds=1, epochs_per_step=5,
+    ...                            random_state=0).fit(X, y)
+    >>> type(regression["scann"]).__name__, regression.predict(X[:3]).shape
+    ('SCANNRegressor', (3,))
     """
+    if task not in _TASKS:
+        raise ValueError(
+            f"task must be one of {sorted(_TASKS)}; got {task!r}. Use "
+            "'classification' for class labels and 'regression' for "
+            "continuous targets."
+        )
+    network, probe = _TASKS[task]
     options = {
-        "estimator": KNeighborsClassifier(n_neighbors=15),
+        "estimator": probe(n_neighbors=_PROBE_NEIGHBORS),
         "candidate_methods": FAST_METHODS,
         "candidate_components": (0.25, 0.5, 1.0),
         "selection": "best",
@@ -159,7 +193,7 @@ def make_dr_scann(
         random_state=random_state,
         **options,
     )
-    classifier = SCANNClassifier(
+    scann = network(
         scheme,
         hidden_layer_sizes=hidden_layer_sizes,
         random_state=random_state,
@@ -169,6 +203,6 @@ def make_dr_scann(
     # initialisation assume them); the reducer's outputs are min-max scaled
     # data projected, with scales that differ by orders of magnitude.
     return Pipeline(
-        [("dr", reducer), ("standardize", _Standardizer()), ("scann", classifier)],
+        [("dr", reducer), ("standardize", _Standardizer()), ("scann", scann)],
         memory=memory,
     )

@@ -5,13 +5,19 @@
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from sklearn.datasets import load_digits
+from sklearn.datasets import load_diabetes, load_digits, make_regression
 from sklearn.decomposition import PCA
 from sklearn.model_selection import GridSearchCV
+from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-from sklearn_scann import DimensionalityReducer, SCANNClassifier, make_dr_scann
+from sklearn_scann import (
+    DimensionalityReducer,
+    SCANNClassifier,
+    SCANNRegressor,
+    make_dr_scann,
+)
 from sklearn_scann._reduction import SPARSE_METHODS
 
 
@@ -83,6 +89,9 @@ def test_make_dr_scann_builds_the_pipeline(digits, fast):
     )
     assert [name for name, _ in model.steps] == ["dr", "standardize", "scann"]
     assert model["scann"].scheme == "C"
+    # task="classification" is the default
+    assert type(model["scann"]) is SCANNClassifier
+    assert type(model["dr"].estimator) is KNeighborsClassifier
     model.fit(X, y)
     assert model["scann"].n_features_in_ == 16
     assert model.score(X, y) > 0.7
@@ -181,3 +190,101 @@ def test_dr_scann_fits_six_samples(fast):
     y = np.array([0, 1, 0, 1, 0, 1])
     model = make_dr_scann(random_state=0, **fast).fit(X, y)
     assert model.predict(X).shape == (6,)
+
+
+# -- regression ---------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def diabetes():
+    return load_diabetes(return_X_y=True)
+
+
+def test_make_dr_scann_builds_the_regression_pipeline(diabetes, fast):
+    X, y = diabetes
+    model = make_dr_scann(
+        "pca",
+        task="regression",
+        n_components=0.5,
+        scheme="C",
+        hidden_layer_sizes=(2.0,),
+        random_state=3,
+        alpha=1e-4,
+        **fast,
+    )
+    assert [name for name, _ in model.steps] == ["dr", "standardize", "scann"]
+    scann = model["scann"]
+    assert type(scann) is SCANNRegressor
+    params = scann.get_params()
+    assert (params["scheme"], params["hidden_layer_sizes"]) == ("C", (2.0,))
+    assert (params["random_state"], params["alpha"]) == (3, 1e-4)
+    assert params["n_rounds"] == fast["n_rounds"]
+    assert model["dr"].random_state == 3
+    probe = model["dr"].estimator
+    assert type(probe) is KNeighborsRegressor and probe.n_neighbors == 15
+    model.fit(X, y)
+    assert model["scann"].n_features_in_ == 5
+    assert _starting_hidden(model["scann"]) == (10,)  # 2.0 x the kept features
+    assert model.predict(X[:4]).shape == (4,)
+
+
+def test_dr_scann_regression_auto_fits_diabetes(diabetes, fast):
+    # Integer targets: the regressor probe makes the search a regression
+    # (type_of_target reads them as 214 classes).
+    X, y = diabetes
+    model = make_dr_scann(task="regression", random_state=0, **fast).fit(X, y)
+    dr = model["dr"]
+    assert (dr.method_, dr.n_components_) in dr.scores_
+    assert dr.scores_[(dr.method_, dr.n_components_)] == max(dr.scores_.values())
+    assert model.predict(X).shape == (442,)
+    assert model.score(X, y) > 0.4
+
+
+def test_dr_scann_regression_auto_fits_three_targets(fast):
+    X, Y = make_regression(
+        n_samples=300,
+        n_features=12,
+        n_informative=6,
+        n_targets=3,
+        noise=5.0,
+        random_state=0,
+    )
+    model = make_dr_scann(task="regression", random_state=0, **fast).fit(X, Y)
+    assert model.predict(X[:7]).shape == (7, 3)
+    assert model["scann"].n_outputs_ == 3
+    assert model.score(X, Y) > 0.8
+
+
+def test_dr_scann_regression_fits_six_samples(fast):
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(6, 8)), rng.normal(size=6)
+    model = make_dr_scann(task="regression", random_state=0, **fast).fit(X, y)
+    assert model.predict(X).shape == (6,)
+
+
+def test_unknown_task_is_refused_by_name():
+    with pytest.raises(
+        ValueError,
+        match=r"task must be one of \['classification', 'regression'\]; "
+        "got 'ranking'",
+    ):
+        make_dr_scann(task="ranking")
+
+
+def test_grid_search_reaches_the_regressor_parameters(diabetes, fast):
+    X, y = diabetes
+    search = GridSearchCV(
+        make_dr_scann(task="regression", random_state=0, **fast),
+        {
+            "dr__method": ["pca"],
+            "dr__n_components": [0.5],
+            "scann__prune_ratio": [0.2, 0.4],
+        },
+        cv=2,
+    ).fit(X, y)
+    assert len(search.cv_results_["params"]) == 2
+    assert np.all(np.isfinite(search.cv_results_["mean_test_score"]))
+    best = search.best_estimator_["scann"]
+    assert type(best) is SCANNRegressor
+    assert best.prune_ratio == search.best_params_["scann__prune_ratio"]
+    assert search.best_score_ > 0.2

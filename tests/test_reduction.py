@@ -5,11 +5,13 @@
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from sklearn.datasets import make_classification
+from sklearn.datasets import make_classification, make_regression
+from sklearn.decomposition import PCA
 from sklearn.dummy import DummyClassifier
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import GridSearchCV
-from sklearn.neighbors import KNeighborsClassifier
+from sklearn.metrics import r2_score
+from sklearn.model_selection import GridSearchCV, KFold, cross_val_score
+from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import MaxAbsScaler, MinMaxScaler
 from sklearn.utils import get_tags
@@ -551,6 +553,183 @@ def test_auto_needs_two_samples_of_every_class(six):
         r"class 1 \(6 samples in all\)",
     ):
         DimensionalityReducer().fit(X, [0, 0, 0, 0, 0, 1])
+
+
+# -- regression targets -------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def regression():
+    """120 rows of 10 features; one target and three targets."""
+    X, Y = make_regression(
+        n_samples=120,
+        n_features=N_FEATURES,
+        n_informative=4,
+        n_targets=3,
+        noise=5.0,
+        random_state=0,
+    )
+    return X, Y[:, 0], Y
+
+
+def _seed(random_state):
+    """The seed fit draws from an int random_state (folds and reducers)."""
+    return np.random.RandomState(random_state).randint(np.iinfo(np.int32).max)
+
+
+def test_auto_searches_continuous_y_by_kfold_r2(regression):
+    X, y, _ = regression
+    # Before regression support this raised "Unknown label type: continuous".
+    reducer = DimensionalityReducer(
+        candidate_methods=["pca", "sparse_random_projection"], random_state=0
+    ).fit(X, y)
+    assert set(reducer.scores_) == {
+        (m, k) for m in ("pca", "sparse_random_projection") for k in (2, 5)
+    }
+    chosen = (reducer.method_, reducer.n_components_)
+    assert reducer.scores_[chosen] == max(reducer.scores_.values())
+    assert reducer.transform(X).shape == (120, reducer.n_components_)
+    # Each score is the mean R² of a 15-nearest-neighbour regressor over a
+    # shuffled 3-fold KFold seeded from random_state.
+    seed = _seed(0)
+    probe = Pipeline(
+        [
+            ("scale", MinMaxScaler()),
+            ("reduce", PCA(n_components=5, random_state=seed)),
+            ("estimator", KNeighborsRegressor(n_neighbors=15)),
+        ]
+    )
+    folds = KFold(n_splits=3, shuffle=True, random_state=seed)
+    expected = cross_val_score(probe, X, y, cv=folds, scoring="r2").mean()
+    assert reducer.scores_[("pca", 5)] == pytest.approx(expected, rel=1e-12)
+
+
+def test_auto_averages_r2_over_the_outputs_of_multi_output_y(regression):
+    X, _, Y = regression
+    reducer = DimensionalityReducer(
+        candidate_methods=["pca"], candidate_components=(5,), random_state=0
+    ).fit(X, Y)
+    assert reducer.method_ == "pca"
+    assert reducer.n_components_ == 5
+    seed = _seed(0)
+    scores = []
+    for train, test in KFold(3, shuffle=True, random_state=seed).split(X):
+        fitted = Pipeline(
+            [
+                ("scale", MinMaxScaler()),
+                ("reduce", PCA(n_components=5, random_state=seed)),
+                ("estimator", KNeighborsRegressor(n_neighbors=15)),
+            ]
+        ).fit(X[train], Y[train])
+        per_output = r2_score(
+            Y[test], fitted.predict(X[test]), multioutput="raw_values"
+        )
+        scores.append(per_output.mean())
+    assert reducer.scores_[("pca", 5)] == pytest.approx(np.mean(scores), rel=1e-12)
+
+
+def test_auto_searches_integer_multi_output_y_as_a_regression(regression):
+    # Several columns of integers are no classification the search knows.
+    X, _, Y = regression
+    reducer = DimensionalityReducer(
+        candidate_methods=["pca"], candidate_components=(5,), random_state=0
+    ).fit(X, np.round(Y).astype(int))
+    assert reducer.n_components_ == 5
+
+
+# scikit-learn's own hint, raised before the class counts are refused.
+@pytest.mark.filterwarnings("ignore:The number of unique classes is greater")
+def test_a_regressor_makes_integer_targets_a_regression(regression):
+    X, y, _ = regression
+    counts = np.round(y - y.min()).astype(int)  # integers, almost all distinct
+    with pytest.raises(ValueError, match="If y holds regression targets, pass a"):
+        DimensionalityReducer(candidate_methods=["pca"]).fit(X, counts)
+    reducer = DimensionalityReducer(
+        candidate_methods=["pca"],
+        estimator=KNeighborsRegressor(n_neighbors=5),
+        random_state=0,
+    ).fit(X, counts)
+    assert set(reducer.scores_) == {("pca", 2), ("pca", 5)}
+    assert max(reducer.scores_.values()) > 0.3
+
+
+def test_a_classifier_with_continuous_y_is_refused_by_name(regression):
+    X, y, _ = regression
+    with pytest.raises(
+        ValueError, match=r"y is continuous .*LogisticRegression\(\) is a classifier"
+    ):
+        DimensionalityReducer(estimator=LogisticRegression()).fit(X, y)
+
+
+class _FoldSpy(KNeighborsRegressor):
+    """A nearest-neighbour regressor that records its training sizes."""
+
+    sizes: list = []
+
+    def fit(self, X, y):
+        type(self).sizes.append(X.shape[0])
+        return super().fit(X, y)
+
+
+@pytest.fixture
+def fold_spy():
+    _FoldSpy.sizes = []
+    return _FoldSpy
+
+
+def test_regression_fits_six_samples(six, fold_spy):
+    X, _ = six
+    y = np.random.default_rng(1).normal(size=6)
+    reducer = DimensionalityReducer(random_state=0).fit(X, y)
+    # As for classes: three folds leave 4 training samples, and the sizes
+    # are lowered to what each method returns from them; the default
+    # probe's 15 neighbours drop to 4.
+    expected = {
+        (method, size)
+        for method in METHODS
+        for size in (2, min(5, FOUR_SAMPLE_LIMITS.get(method, 5)))
+    }
+    assert set(reducer.scores_) == expected
+    assert all(np.isfinite(list(reducer.scores_.values())))
+    assert reducer.transform(X).shape == (6, reducer.n_components_)
+    DimensionalityReducer(
+        candidate_methods=["pca"],
+        candidate_components=(2,),
+        estimator=fold_spy(n_neighbors=15),
+        random_state=0,
+    ).fit(X, y)
+    assert fold_spy.sizes == [4, 4, 4]
+
+
+def test_regression_folds_keep_two_test_samples(six, fold_spy):
+    X, _ = six
+    y = np.random.default_rng(1).normal(size=6)
+    DimensionalityReducer(
+        candidate_methods=["pca"],
+        candidate_components=(2,),
+        estimator=fold_spy(n_neighbors=15),
+        random_state=0,
+    ).fit(X[:5], y[:5])
+    # Five rows, cv=3: three folds would leave a test fold of one sample,
+    # whose R² is undefined, so two folds are used.
+    assert sorted(fold_spy.sizes) == [2, 3]
+    with pytest.raises(
+        ValueError, match=r"R² needs at least 2 samples .*at least 4 samples; got 3"
+    ):
+        DimensionalityReducer().fit(X[:3], y[:3])
+
+
+def test_regression_scores_on_a_random_subsample(regression, fold_spy):
+    X, y, _ = regression
+    DimensionalityReducer(
+        candidate_methods=["pca"],
+        candidate_components=(2,),
+        estimator=fold_spy(n_neighbors=5),
+        cv=2,
+        max_samples=40,
+        random_state=0,
+    ).fit(X, y)
+    assert fold_spy.sizes == [20, 20]
 
 
 # -- sparse input -------------------------------------------------------------
