@@ -1,10 +1,10 @@
-"""scikit-learn's estimator checks on small, fast SCANNClassifier instances."""
+"""scikit-learn's estimator checks on small, fast SCANN estimators."""
 
 # SPDX-License-Identifier: BSD-3-Clause
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from sklearn_scann import SCANNClassifier
+from sklearn_scann import SCANNClassifier, SCANNRegressor
 
 # Minibatch training on a validation split is not invariant to how a
 # weight is spelled: duplicating a sample changes the split and the batches.
@@ -20,8 +20,8 @@ EXPECTED_FAILED = {
 }
 
 
-def _fast(scheme):
-    return SCANNClassifier(
+def _fast(scheme, estimator=SCANNClassifier):
+    return estimator(
         scheme,
         hidden_layer_sizes=(8,),
         initial_density=0.5,
@@ -34,7 +34,14 @@ def _fast(scheme):
 
 
 @parametrize_with_checks(
-    [_fast("A"), _fast("B"), _fast("C")],
+    [
+        _fast("A"),
+        _fast("B"),
+        _fast("C"),
+        _fast("A", SCANNRegressor),
+        _fast("B", SCANNRegressor),
+        _fast("C", SCANNRegressor),
+    ],
     expected_failed_checks=lambda est: EXPECTED_FAILED,
 )
 def test_sklearn_compatible(estimator, check):
