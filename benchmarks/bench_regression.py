@@ -247,6 +247,20 @@ def targets(table):
     return out
 
 
+def merge(paths):
+    """Write ``bench_regression.{json,md}`` from several runs' result files."""
+    runs = [json.loads(Path(p).read_text()) for p in paths]
+    rows = [row for run in runs for row in run["rows"]]
+    kinds = [k for k in KINDS if any(r["kind"] == k for r in rows)]
+    seeds = max(run["meta"]["seeds"] for run in runs)
+    text = markdown(
+        summarize(rows, kinds), [k for k in kinds if k != "scann_separate"], seeds
+    )
+    print(text)
+    meta = {**runs[0]["meta"], "merged_from": [Path(p).name for p in paths]}
+    write_results("bench_regression", meta=meta, rows=rows, markdown=text)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--datasets", default=",".join(DATASETS))
@@ -260,7 +274,17 @@ def main():
     )
     parser.add_argument("--scann-params", default="{}")
     parser.add_argument("--tag", default=None)
+    parser.add_argument(
+        "--merge",
+        nargs="+",
+        default=None,
+        help="combine these results files (e.g. runs split over processes) "
+        "into bench_regression.json and .md instead of running",
+    )
     args = parser.parse_args()
+    if args.merge:
+        merge(args.merge)
+        return
     kinds = [k for k in args.models.split(",") if k]
     scann_params = json.loads(args.scann_params)
     rows = []

@@ -29,6 +29,7 @@ DOCS = HERE.parent / "docs"
 FIGURE = "benchmark_accuracy_connections.png"
 SCRIPTS = (
     "bench_suite.py",
+    "bench_regression.py",
     "bench_growth.py",
     "bench_classifier.py",
     "bench_inference.py",
@@ -171,7 +172,7 @@ def environment_text(meta):
     )
 
 
-def page(suite, growth, classifier, inference, scaling):
+def page(suite, growth, classifier, inference, scaling, regression=None):
     parts = [
         "Benchmarks",
         "==========",
@@ -205,6 +206,25 @@ def page(suite, growth, classifier, inference, scaling):
                 else []
             ),
             *markdown_block("bench_suite"),
+        ]
+    if regression is not None:
+        parts += [
+            "The regression suite",
+            "--------------------",
+            "",
+            "``benchmarks/bench_regression.py``: 6 public regression data sets",
+            "(``benchmarks/data/regression/``), a random 80/20 split per seed, the",
+            "features behind a ``StandardScaler`` and the targets raw: default",
+            "``SCANNRegressor``, pruning alone, DR+SCANN",
+            '(``make_dr_scann(task="regression")``), ``MLPRegressor(100)`` inside',
+            "``TransformedTargetRegressor(transformer=StandardScaler())`` and",
+            "``HistGradientBoostingRegressor``. Multi-output R² is the average",
+            "over targets; the multi-output target compares one network with one",
+            "per target.",
+            "",
+            environment_text(regression["meta"]),
+            "",
+            *markdown_block("bench_regression"),
         ]
     if growth is not None:
         parts += [
@@ -344,6 +364,7 @@ def main():
         classifier,
         load("bench_inference"),
         load("bench_scaling"),
+        load("bench_regression"),
     )
     (DOCS / "benchmarks.rst").write_text(text)
     print(f"wrote {DOCS / 'benchmarks.rst'}")
