@@ -400,7 +400,7 @@ class BaseSCANN(BaseEstimator):
                 joint_regrowth=self.joint_regrowth,
                 verbose=self.verbose,
             )
-            best_step = select_checkpoint(history, self.selection, tolerance)
+            best_step = self._select_step(history, tolerance, step_scorer)
             self._check_selected(history[best_step])
             for record, checkpoint in zip(history, checkpoints, strict=True):
                 cost = inference_cost(checkpoint.topology, self.cost_model)
@@ -460,6 +460,10 @@ class BaseSCANN(BaseEstimator):
     def _step_scorer(self, y_valid, w_valid, target_state, *, seed):
         """The callable scoring a step's validation outputs (see _scoring)."""
         raise NotImplementedError
+
+    def _select_step(self, history, tolerance, step_scorer) -> int:
+        """The step ``selection`` keeps (see ``select_checkpoint``)."""
+        return select_checkpoint(history, self.selection, tolerance)
 
     def _check_selected(self, record) -> None:
         """Warn about the selected step where the task has something to say."""

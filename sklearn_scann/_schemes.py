@@ -433,8 +433,8 @@ def select_checkpoint(history, selection: str, tolerance) -> int:
 
     ``"best"``: the highest validation score, ties broken by the lower
     validation loss. ``"smallest"``: the fewest connections among steps
-    scoring at least ``best - tolerance`` (a number, or a function of
-    ``best``), ties broken by the lower
+    scoring at least ``best - tolerance`` (a number, a function of
+    ``best``, or one number per step), ties broken by the lower
     validation loss. ``"last"``: the last accepted step (the network the
     synthesis ended with). Remaining ties go to the earlier step. A step
     whose network predicts one class for every validation row is chosen
@@ -449,8 +449,13 @@ def select_checkpoint(history, selection: str, tolerance) -> int:
     sizes = np.array([h["n_connections"] for h in history])
     steps = np.arange(len(history))
     best = scores.max()
-    floor = best if selection == "best" else best - _as_function(tolerance)(best)
-    eligible = np.flatnonzero(np.isfinite(scores) & (scores >= floor - 1e-12))
+    if selection == "best":
+        margin = 0.0
+    elif callable(tolerance):
+        margin = tolerance(best)
+    else:  # a number, or one per step
+        margin = np.asarray(tolerance, dtype=float)
+    eligible = np.flatnonzero(np.isfinite(scores) & (scores >= best - margin - 1e-12))
     if selection == "best":
         order = np.lexsort((steps[eligible], losses[eligible], -scores[eligible]))
     else:

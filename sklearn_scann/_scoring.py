@@ -77,10 +77,11 @@ class StepScorer:
     The standard error of the score (for ``tolerance="auto"``) is
     estimated by resampling the validation rows; the best score seen so
     far and its standard error are ``best_score`` and
-    ``best_standard_error``.
+    ``best_standard_error``. With ``paired`` every step's outputs are
+    kept, for :meth:`paired_standard_error`.
     """
 
-    def __init__(self, scoring, y_valid, w_valid, *, seed, bootstrap):
+    def __init__(self, scoring, y_valid, w_valid, *, seed, bootstrap, paired=False):
         self.scorer = None if scoring is None else check_scoring(None, scoring)
         self.y_valid = np.asarray(y_valid)
         self.w_valid = w_valid
@@ -92,6 +93,11 @@ class StepScorer:
         self.seed = seed
         self.best_score = -np.inf
         self.best_standard_error = 0.0
+        # Every scored step's stand-in, for paired comparisons (``paired``).
+        self.paired = paired
+        self.evaluated = []
+        self.best_index = None
+        self.n_scored = 0
 
     def _stand_in(self, network_outputs):
         """``(estimator, loss, one_class)`` for a step's outputs."""
@@ -125,12 +131,41 @@ class StepScorer:
             ]
         return float(np.std(draws, ddof=1))
 
+    def paired_standard_error(self, i: int, j: int) -> float:
+        """Standard error of the difference between the scores of steps i and j.
+
+        Both are scored on the same resamples of the validation rows, so
+        what the two networks have in common (the rows that are hard for
+        both, the spread of the targets) cancels: the noise of a
+        *comparison*, smaller than either score's own standard error.
+        """
+        if i == j:
+            return 0.0
+        first, second = self.evaluated[i], self.evaluated[j]
+        rng = np.random.default_rng(self.seed)
+        n = self.y_valid.shape[0]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            draws = []
+            for _ in range(_BOOTSTRAP_DRAWS):
+                rows = rng.integers(0, n, n)
+                draws.append(self._score(first, rows) - self._score(second, rows))
+        return float(np.std(draws, ddof=1))
+
+    def last_against_best(self) -> float:
+        """Paired standard error of the last scored step against the best."""
+        return self.paired_standard_error(len(self.evaluated) - 1, self.best_index)
+
     def __call__(self, network_outputs):
         """``(score, loss, one_class)`` of a step's validation outputs."""
         estimator, loss, one_class = self._stand_in(network_outputs)
         score = self._score(estimator, np.arange(self.y_valid.shape[0]))
+        self.n_scored += 1
+        if self.paired:
+            self.evaluated.append(estimator)
         if score > self.best_score:
             self.best_score = score
+            self.best_index = self.n_scored - 1
             if self.bootstrap:
                 self.best_standard_error = self._standard_error(estimator)
         return score, float(loss), one_class
@@ -179,8 +214,12 @@ class RegressionScorer(StepScorer):
     (``target * scale + mean``).
     """
 
-    def __init__(self, scoring, y_valid, w_valid, mean, scale, *, seed, bootstrap):
-        super().__init__(scoring, y_valid, w_valid, seed=seed, bootstrap=bootstrap)
+    def __init__(
+        self, scoring, y_valid, w_valid, mean, scale, *, seed, bootstrap, paired
+    ):
+        super().__init__(
+            scoring, y_valid, w_valid, seed=seed, bootstrap=bootstrap, paired=paired
+        )
         self.mean = np.asarray(mean, dtype=float)
         self.scale = np.asarray(scale, dtype=float)
 

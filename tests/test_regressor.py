@@ -213,3 +213,33 @@ def test_parameters_match_the_classifier_but_class_weight():
     regressor = set(SCANNRegressor().get_params())
     assert classifier - regressor == {"class_weight"}
     assert regressor <= classifier
+
+
+def test_paired_standard_error_cancels_what_steps_share():
+    from sklearn_scann._scoring import RegressionScorer
+
+    rng = np.random.default_rng(0)
+    y = rng.normal(size=(400, 1))
+    scorer = RegressionScorer(
+        None, y, None, [0.0], [1.0], seed=0, bootstrap=True, paired=True
+    )
+    base = y + rng.normal(scale=0.5, size=y.shape)
+    scorer(base)
+    marginal = scorer.best_standard_error
+    scorer(base + rng.normal(scale=0.05, size=y.shape))  # a close variant
+    assert scorer.paired_standard_error(0, 0) == 0.0
+    paired = scorer.paired_standard_error(1, 0)
+    assert 0 < paired < marginal / 3
+    assert scorer.last_against_best() == paired
+
+
+def test_selection_takes_one_margin_per_step():
+    from sklearn_scann._schemes import select_checkpoint
+
+    history = [
+        {"validation_score": s, "validation_loss": 1 - s, "n_connections": n}
+        for s, n in [(0.90, 100), (0.88, 50), (0.85, 10)]
+    ]
+    assert select_checkpoint(history, "smallest", [0.0, 0.01, 0.1]) == 2
+    assert select_checkpoint(history, "smallest", [0.0, 0.03, 0.01]) == 1
+    assert select_checkpoint(history, "smallest", [0.0, 0.01, 0.01]) == 0
