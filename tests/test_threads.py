@@ -9,7 +9,7 @@ import numpy as np
 import torch
 from sklearn.model_selection import GridSearchCV
 
-import sklearn_scann._classifier
+import sklearn_scann._base
 from sklearn_scann import SCANNClassifier
 from sklearn_scann._threads import fit_threads, running_fits
 
@@ -85,7 +85,7 @@ def test_grid_search_threads_share_one_process_budget(blobs, fast, monkeypatch):
     """The threading backend runs fits side by side in this process."""
     # These networks are small enough to train on one thread each: lift
     # that cap so the shares come from the budget alone.
-    monkeypatch.setattr(sklearn_scann._classifier, "_ONE_THREAD_MACS", 0)
+    monkeypatch.setattr(sklearn_scann._base, "_ONE_THREAD_MACS", 0)
     X, y = blobs
     budget = torch.get_num_threads()
     seen, done = [], threading.Event()
