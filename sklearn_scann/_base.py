@@ -681,6 +681,11 @@ class BaseSCANN(BaseEstimator):
 
         return save(self, path)
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
+
     def _outputs(self, X):
         """The fitted network's outputs for ``X`` (float64, one row per sample)."""
         if (

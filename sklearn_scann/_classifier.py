@@ -507,8 +507,3 @@ class SCANNClassifier(ClassifierMixin, BaseSCANN):
         """
         logits = self._logits(X)
         return self.classes_[np.argmax(logits, axis=1)]
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = True
-        return tags

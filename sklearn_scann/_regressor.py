@@ -307,7 +307,6 @@ class SCANNRegressor(RegressorMixin, BaseSCANN):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = True
         tags.target_tags.multi_output = True
         tags.target_tags.single_output = True
         return tags
