@@ -27,8 +27,6 @@ from ._schemes import (
     synthesize,
 )
 from ._sizes import resolve_size
-from ._threads import fit_threads
-from ._training import BatchDataset, Trainer
 
 __all__ = ["BaseSCANN"]
 
@@ -47,6 +45,28 @@ _TRAINING_DEVICES = ("cpu", "cuda", "mps")
 def _default(value, scheme_default):
     """The user's value, or the scheme's default where the user gave None."""
     return scheme_default if value is None else value
+
+
+def _training_imports(estimator: str):
+    """``(fit_threads, BatchDataset, Trainer)``, importing torch and skorch.
+
+    Only training needs them: a fitted model loads, predicts and exports
+    without either installed.
+    """
+    try:
+        from ._threads import fit_threads
+        from ._training import BatchDataset, Trainer
+    except ImportError as error:
+        missing = (error.name or "").partition(".")[0]
+        if missing not in ("torch", "skorch"):
+            raise
+        raise ImportError(
+            f"{estimator}.fit needs torch and skorch ({missing} is not "
+            "installed): pip install torch skorch (or the CPU build: "
+            "pip install torch==2.13.0 skorch). A fitted model predicts, "
+            "loads and exports without them."
+        ) from error
+    return fit_threads, BatchDataset, Trainer
 
 
 def _resolve_device(device: str) -> str:
@@ -307,6 +327,7 @@ class BaseSCANN(BaseEstimator):
         return X, y
 
     def _fit(self, X, y, sample_weight):
+        fit_threads, BatchDataset, Trainer = _training_imports(type(self).__name__)
         X, targets, sample_weight, target_state = self._check_training_data(
             X, y, sample_weight
         )
