@@ -8,6 +8,7 @@ from ._dr_scann import make_dr_scann
 from ._export import export_c
 from ._persistence import load
 from ._plotting import plot_frontier, plot_history, plot_topology
+from ._quantize import quantization_report
 from ._reduction import DimensionalityReducer
 from ._regressor import SCANNRegressor
 from ._topology import Topology
@@ -27,4 +28,5 @@ __all__ = [
     "plot_frontier",
     "plot_history",
     "plot_topology",
+    "quantization_report",
 ]

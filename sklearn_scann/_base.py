@@ -665,7 +665,9 @@ class BaseSCANN(BaseEstimator):
         print(table)
         return table
 
-    def export_c(self, directory, *, name="scann_model", dtype="float"):
+    def export_c(
+        self, directory, *, name="scann_model", dtype="float", X_calibration=None
+    ):
         """Write the fitted network as dependency-free C99 (``name.c``, ``name.h``).
 
         Parameters
@@ -674,8 +676,12 @@ class BaseSCANN(BaseEstimator):
             Folder to write into.
         name : str, default="scann_model"
             C identifier prefixing the generated functions and file names.
-        dtype : {"float", "double"}, default="float"
-            C type of the weights and arithmetic.
+        dtype : {"float", "double", "int8", "int16"}, default="float"
+            C type of the weights and arithmetic; the integer types quantize
+            weights and activations (see :func:`sklearn_scann.export_c`).
+        X_calibration : array-like of shape (n_samples, n_features), default=None
+            Rows (the training data, say) that set the activation scales;
+            required for an integer ``dtype``, unused otherwise.
 
         Returns
         -------
@@ -684,7 +690,9 @@ class BaseSCANN(BaseEstimator):
         """
         from ._export import export_c
 
-        return export_c(self, directory, name=name, dtype=dtype)
+        return export_c(
+            self, directory, name=name, dtype=dtype, X_calibration=X_calibration
+        )
 
     def save(self, path):
         """Save the fitted model to ``path`` without pickle (npz + JSON).

@@ -14,6 +14,7 @@ from sklearn.base import is_regressor
 from sklearn.utils.validation import check_is_fitted
 
 from ._compact import CompactNetwork
+from ._quantize import QMAX, quantize_network
 
 __all__ = ["export_c"]
 
@@ -30,7 +31,9 @@ _INDEX_TYPES = (
 )
 
 
-def export_c(model, directory, *, name="scann_model", dtype="float"):
+def export_c(
+    model, directory, *, name="scann_model", dtype="float", X_calibration=None
+):
     """Write a fitted network as a C99 header and source file.
 
     The generated code depends on nothing but ``<math.h>`` (a regressor's,
@@ -51,8 +54,14 @@ def export_c(model, directory, *, name="scann_model", dtype="float"):
         ``<name>.h``, the functions are ``<name>_predict`` and so on, the
         macros ``<NAME>_N_FEATURES`` and ``<NAME>_N_CLASSES`` (a
         regressor's: ``<NAME>_N_OUTPUTS``). Must be an ASCII C identifier.
-    dtype : {"float", "double"}, default="float"
-        C type of the inputs, weights, arithmetic and outputs.
+    dtype : {"float", "double", "int8", "int16"}, default="float"
+        C type of the inputs, weights, arithmetic and outputs; or, for
+        ``"int8"`` and ``"int16"``, of the quantized weights and activations
+        of integer-only arithmetic (see Notes).
+    X_calibration : array-like of shape (n_samples, n_features), default=None
+        Rows of inputs, preprocessed as for ``predict`` (the training data,
+        say), that set the scale of each layer's activations. Required for
+        an integer ``dtype``; unused for ``"float"`` and ``"double"``.
 
     Returns
     -------
@@ -66,8 +75,10 @@ def export_c(model, directory, *, name="scann_model", dtype="float"):
     sklearn.exceptions.NotFittedError
         If ``model`` is an estimator that has not been fitted.
     ValueError
-        If ``name`` is not a C identifier, ``dtype`` is not supported, a
-        weight or bias is not finite in ``dtype``, or the model's
+        If ``name`` is not a C identifier, ``dtype`` is not supported, an
+        integer ``dtype`` comes without ``X_calibration`` (or with one of
+        the wrong width), a weight or bias is not finite in ``dtype``, or
+        the model's
         ``n_features_in_``, classes or ``n_outputs_`` do not match its
         network.
 
@@ -138,6 +149,39 @@ def export_c(model, directory, *, name="scann_model", dtype="float"):
     size of the terms summed, so it grows with the targets' scale. Weights
     are written with enough digits to round-trip exactly in ``dtype``.
 
+    Integer export (``dtype="int8"`` or ``"int16"``): weights and
+    activations are symmetric integers in ``[-QMAX, QMAX]`` (127 or 32767;
+    hidden activations, after ReLU, in ``[0, QMAX]``). The inputs and each
+    hidden layer have one activation scale, from ``X_calibration`` (int8:
+    the 99.9th percentile of the layer's absolute activations, so that rare
+    outliers saturate instead of coarsening everything; int16: the
+    maximum). Each target layer has one accumulator scale shared by all the
+    blocks (skip connections included) feeding it, so that every product
+    adds up in one integer accumulator; a (source, target) block's weight
+    scale is that scale divided by the source's activation scale. Biases
+    are integers in accumulator units. A hidden neuron's accumulator is
+    rescaled once, with a 64-bit integer multiply, a rounding add and a
+    right shift, then clamped (ReLU). Accumulators are ``long`` (32 bits
+    guaranteed) when no input can overflow 32 bits, else ``long long``
+    (typically for int16, whose products alone take 31 bits). The header
+    declares:
+
+    - ``void <name>_quantize(const float *x, T *xq)``: ``xq[j]`` is
+      ``x[j] / <NAME>_INPUT_SCALE`` rounded half away from zero, clamped
+      (the only float arithmetic, besides a regressor's final scaling);
+    - classifier: ``void <name>_logits_quantized(const T *xq, A *logits)``
+      (logits in units of ``<NAME>_OUTPUT_SCALE``), ``int
+      <name>_predict_quantized(const T *xq)`` and ``int <name>_predict(const
+      float *x)``, which quantizes ``x`` first; no ``predict_proba``;
+    - regressor: ``void <name>_predict_quantized(const T *xq, A *y)`` and
+      ``void <name>_predict(const float *x, float *y)``, which returns
+      ``(float)y_quantized[i] * <NAME>_OUTPUT_SCALE``.
+
+    ``T`` is ``signed char`` or ``short``, ``A`` the accumulator type. No
+    header is included, not even ``<math.h>``. The C results equal those of
+    the numpy simulation behind :func:`quantization_report`, which also
+    measures the loss of accuracy and the bytes saved.
+
     Examples
     --------
     >>> import tempfile
@@ -151,17 +195,36 @@ def export_c(model, directory, *, name="scann_model", dtype="float"):
     ...     header, source = export_c(clf, directory, name="iris_net")
     ...     print(header.name, source.name)
     iris_net.h iris_net.c
+    >>> with tempfile.TemporaryDirectory() as directory:
+    ...     header, source = export_c(
+    ...         clf, directory, name="iris_q", dtype="int8", X_calibration=X
+    ...     )
+    ...     print("int iris_q_predict(const float *x);" in header.read_text())
+    True
     """
     if not isinstance(name, str) or not _IDENTIFIER.fullmatch(name):
         raise ValueError(
             "name must be a valid C identifier (ASCII letters, digits and "
             f"underscores, not starting with a digit), got {name!r}"
         )
-    if not isinstance(dtype, str) or dtype not in _DTYPES:
-        raise ValueError(f"dtype must be 'float' or 'double', got {dtype!r}")
+    if not isinstance(dtype, str) or dtype not in (*_DTYPES, *QMAX):
+        raise ValueError(
+            "dtype must be 'float' or 'double', or 'int8' or 'int16' (quantized), "
+            f"got {dtype!r}"
+        )
+    if dtype in QMAX and X_calibration is None:
+        raise ValueError(
+            f"dtype={dtype!r} needs X_calibration: rows of inputs (the training "
+            "data, say) that set the scale of each layer's activations"
+        )
     network, outputs = _network_and_outputs(model, name)
-    header_text = _header_text(network, outputs, name, dtype)
-    source_text = _source_text(network, outputs, name, _Literals(dtype))
+    if dtype in QMAX:
+        quantized = quantize_network(network, X_calibration, dtype)
+        header_text = _quantized_header_text(quantized, outputs, name)
+        source_text = _quantized_source_text(quantized, outputs, name)
+    else:
+        header_text = _header_text(network, outputs, name, dtype)
+        source_text = _source_text(network, outputs, name, _Literals(dtype))
     # Only now that both texts exist, so that errors leave no files behind.
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
@@ -385,16 +448,19 @@ class _ClassOutputs:
         self.uses_math = True
         self.stack_note = f"; {name}_predict adds {self.count} more"
 
-    def declarations(self, dtype: str, x_doc: str) -> list[str]:
-        name, labels, n_classes = self.name, self.labels, self.count
+    def label_declarations(self) -> list[str]:
+        labels = self.labels
         if labels.ctype is None:
             listed = ", ".join(_comment_text(value) for value in labels.values)
-            lines = _wrapped_comment(f"Output i stands for class i of: {listed}.")
-        else:
-            lines = _wrapped_comment(f"Output i stands for class {labels.symbol}[i].")
-            lines.append(f"extern {labels.declaration};")
+            return _wrapped_comment(f"Output i stands for class i of: {listed}.")
+        lines = _wrapped_comment(f"Output i stands for class {labels.symbol}[i].")
+        lines.append(f"extern {labels.declaration};")
+        return lines
+
+    def declarations(self, dtype: str, x_doc: str) -> list[str]:
+        name, n_classes = self.name, self.count
         return [
-            *lines,
+            *self.label_declarations(),
             "",
             *_wrapped_comment(
                 f"Output layer of the network (logits, before softmax). {x_doc} "
@@ -684,5 +750,305 @@ def _source_text(network, outputs, name: str, literals) -> str:
         "}",
         "",
         *outputs.functions(ctype, zero),
+    ]
+    return "\n".join(lines)
+
+
+# -- integer (quantized) export ---------------------------------------------------
+
+
+def _float_literal(value) -> str:
+    return _Literals("float").format([value], "scales")[0]
+
+
+def _quantized_types(quantized):
+    """C types of activations and accumulators, and the accumulator's suffix."""
+    wide = quantized.accumulator_bits == 64
+    return quantized.ctype, ("long long" if wide else "long"), ("LL" if wide else "L")
+
+
+def _quantized_header_text(quantized, outputs, name: str) -> str:
+    from . import __version__
+
+    network = quantized.network
+    macro = name.upper()
+    T, A, _ = _quantized_types(quantized)
+    n_features, count = f"{macro}_N_FEATURES", outputs.count
+    summary = textwrap.wrap(
+        _summary(network, outputs)
+        + f" Quantized to {quantized.dtype} ({T}) weights and activations with "
+        f"{quantized.accumulator_bits}-bit ({A}) accumulators.",
+        width=_WIDTH - 3,
+    )
+    x_doc = (
+        f"x holds {n_features} features, in the order and preprocessing of the "
+        "training data."
+    )
+    xq_doc = f"xq holds {n_features} inputs quantized by {name}_quantize."
+    if isinstance(outputs, _ClassOutputs):
+        interface = [
+            *outputs.label_declarations(),
+            "",
+            *_wrapped_comment(
+                f"Output layer as integers: logits[i] * {macro}_OUTPUT_SCALE "
+                f"approximates logit i. {xq_doc} logits receives {count} values."
+            ),
+            f"void {name}_logits_quantized(const {T} *xq, {A} *logits);",
+            "",
+            *_wrapped_comment(
+                f"Index in [0, {count}) of the largest logit (the first one on "
+                f"ties); integer arithmetic only. {xq_doc}"
+            ),
+            f"int {name}_predict_quantized(const {T} *xq);",
+            "",
+            *_wrapped_comment(f"{name}_predict_quantized of the quantized x. {x_doc}"),
+            f"int {name}_predict(const float *x);",
+        ]
+    else:
+        interface = [
+            *_wrapped_comment(
+                f"Predictions as integers: y[i] * {macro}_OUTPUT_SCALE "
+                f"approximates target i; integer arithmetic only. {xq_doc} y "
+                f"receives {count} values."
+            ),
+            f"void {name}_predict_quantized(const {T} *xq, {A} *y);",
+            "",
+            *_wrapped_comment(
+                "Predicted targets, in the units of the training targets: y[i] is "
+                "target i, like column i of model.predict (its only value for 1-D "
+                f"targets). {x_doc} y receives {count} values."
+            ),
+            f"void {name}_predict(const float *x, float *y);",
+        ]
+    lines = [
+        f"/* {name}.h: a neural network exported by sklearn_scann {__version__}.",
+        *(" * " + line for line in summary),
+        " * Generated code: do not edit. C99, no library needed.",
+        " */",
+        f"#ifndef {macro}_H",
+        f"#define {macro}_H",
+        "",
+        f"#define {n_features} {network.topology.layer_sizes[0]}",
+        f"#define {count} {outputs.n_values}",
+        "",
+        *_wrapped_comment(
+            f"Quantized values lie in [-{macro}_QMAX, {macro}_QMAX]: input j is "
+            f"round(x[j] / {macro}_INPUT_SCALE), clamped."
+        ),
+        f"#define {macro}_QMAX {quantized.qmax}",
+        f"#define {macro}_INPUT_SCALE {_float_literal(quantized.input_scale)}",
+        f"#define {macro}_OUTPUT_SCALE {_float_literal(quantized.output_scale)}",
+        "",
+        "#ifdef __cplusplus",
+        'extern "C" {',
+        "#endif",
+        "",
+        *_wrapped_comment(
+            f"Quantizes x for the *_quantized functions. {x_doc} xq receives "
+            f"{n_features} values."
+        ),
+        f"void {name}_quantize(const float *x, {T} *xq);",
+        "",
+        *interface,
+        "",
+        "#ifdef __cplusplus",
+        "}",
+        "#endif",
+        "",
+        f"#endif /* {macro}_H */",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _quantized_layer_code(quantized, target: int, name: str, store: str):
+    """Constant arrays and loop of one target layer of an integer export."""
+    network = quantized.network
+    layer = quantized.layers[target]
+    T, A, suffix = _quantized_types(quantized)
+    size = network.topology.layer_sizes[target]
+    is_output = target == network.topology.n_layers - 1
+    role = "output" if is_output else "hidden"
+    blocks = [(s, b) for s, b in layer.blocks if b.nnz > 0]
+    sources = ", ".join(str(s) for s, _ in blocks) or "none"
+    data = [
+        "",
+        f"/* Layer {target} ({role}, {size} neurons): biases, in units of "
+        f"{layer.accumulator_scale!r}. */",
+        *_array(
+            f"static const {A} {name}_b{target}[{size}]",
+            [f"{v}{suffix}" for v in layer.bias],
+        ),
+    ]
+    loop = [
+        "",
+        f"    /* Layer {target} ({role}); source layers: {sources}. */",
+        f"    for (i = 0; i < {size}; ++i) {{",
+        f"        acc = {name}_b{target}[i];",
+    ]
+    for source, block in blocks:
+        rows, cols, weights = (
+            f"{name}_{kind}{target}_{source}" for kind in ("p", "c", "w")
+        )
+        row_type, _ = _index_type(int(block.indptr[-1]))
+        col_type, _ = _index_type(network.topology.layer_sizes[source] - 1)
+        data += [
+            f"/* Layer {source} -> layer {target}: {block.nnz} connections, CSR. */",
+            *_array(
+                f"static const {row_type} {rows}[{size + 1}]",
+                [str(v) for v in block.indptr],
+            ),
+            *_array(
+                f"static const {col_type} {cols}[{block.nnz}]",
+                [str(v) for v in block.indices],
+            ),
+            *_array(
+                f"static const {T} {weights}[{block.nnz}]",
+                [str(v) for v in block.data],
+            ),
+        ]
+        inputs = "xq" if source == 0 else f"h{source}"
+        loop += [
+            f"        for (k = {rows}[i]; k < {rows}[i + 1]; ++k)",
+            f"            acc += ({A}){weights}[k] * {inputs}[{cols}[k]];",
+        ]
+    if is_output:
+        loop.append(f"        {store} = acc;")
+    else:
+        ratio = layer.multiplier / 2**layer.shift
+        loop += [
+            f"        /* ReLU, then times {ratio!r} ({layer.multiplier} / 2^"
+            f"{layer.shift}), rounded. */",
+            "        if (acc <= 0) {",
+            f"            h{target}[i] = 0;",
+            "        } else {",
+            f"            r = ((long long)acc * {layer.multiplier}LL + "
+            f"{1 << (layer.shift - 1)}LL) >> {layer.shift};",
+            f"            h{target}[i] = ({T})(r < {quantized.qmax} ? r : "
+            f"{quantized.qmax});",
+            "        }",
+        ]
+    loop.append("    }")
+    return data, loop
+
+
+def _quantized_source_text(quantized, outputs, name: str) -> str:
+    network = quantized.network
+    topology = network.topology
+    macro = name.upper()
+    T, A, _ = _quantized_types(quantized)
+    computed = [
+        t for t in sorted(_needed_layers(network) - {0}) if topology.layer_sizes[t]
+    ]
+    hidden = computed[:-1]
+    data, loops = [], []
+    for target in computed:
+        layer_data, layer_loop = _quantized_layer_code(
+            quantized, target, name, outputs.store
+        )
+        data += layer_data
+        loops += layer_loop
+    sources = {
+        s for t in computed for s, block in quantized.layers[t].blocks if block.nnz
+    }
+    counters = "i, k" if sources else "i"
+    classifier = isinstance(outputs, _ClassOutputs)
+    forward = f"{name}_logits_quantized" if classifier else f"{name}_predict_quantized"
+    array = "logits" if classifier else "y"
+    qmax = f"{quantized.qmax}.0f"
+    multiplier = _float_literal(quantized.input_multiplier)
+    summary = (
+        f"Integer arithmetic: {quantized.dtype} weights and activations, "
+        f"{quantized.accumulator_bits}-bit accumulators, and one rescale per "
+        "hidden neuron (a 64-bit multiply and a shift). Only "
+        f"{name}_quantize{'' if classifier else f' and {name}_predict'} use "
+        "float. No state is static or heap-allocated, so every function is "
+        "reentrant."
+    )
+    quantize = [
+        f"void {name}_quantize(const float *x, {T} *xq)",
+        "{",
+        "    unsigned long j;",
+        "    float v;",
+        "",
+        f"    for (j = 0; j < {macro}_N_FEATURES; ++j) {{",
+        f"        v = x[j] * {multiplier};",
+        "        /* Rounded half away from zero; NaN and overflow saturate. */",
+        "        if (v >= 0.0f)",
+        f"            xq[j] = ({T})(v < {qmax} ? v + 0.5f : {qmax});",
+        "        else",
+        f"            xq[j] = ({T})-(v > -{qmax} ? 0.5f - v : {qmax});",
+        "    }",
+        "}",
+        "",
+    ]
+    if classifier:
+        tail = [
+            f"int {name}_predict_quantized(const {T} *xq)",
+            "{",
+            f"    {A} logits[{outputs.count}];",
+            "    int i, best = 0;",
+            "",
+            f"    {name}_logits_quantized(xq, logits);",
+            f"    for (i = 1; i < {outputs.count}; ++i)",
+            "        if (logits[i] > logits[best])",
+            "            best = i;",
+            "    return best;",
+            "}",
+            "",
+            f"int {name}_predict(const float *x)",
+            "{",
+            f"    {T} xq[{macro}_N_FEATURES];",
+            "",
+            f"    {name}_quantize(x, xq);",
+            f"    return {name}_predict_quantized(xq);",
+            "}",
+            "",
+        ]
+    else:
+        tail = [
+            f"void {name}_predict(const float *x, float *y)",
+            "{",
+            f"    {T} xq[{macro}_N_FEATURES];",
+            f"    {A} acc[{outputs.count}];",
+            "    int i;",
+            "",
+            f"    {name}_quantize(x, xq);",
+            f"    {name}_predict_quantized(xq, acc);",
+            f"    for (i = 0; i < {outputs.count}; ++i)",
+            f"        y[i] = (float)acc[i] * {macro}_OUTPUT_SCALE;",
+            "}",
+            "",
+        ]
+    binary = (
+        ["", "    /* Binary: the first class's logit is 0. */", "    logits[0] = 0;"]
+        if classifier and outputs.binary
+        else []
+    )
+    lines = [
+        f"/* {name}.c: forward pass of the network declared in {name}.h.",
+        " *",
+        *(
+            " * " + line
+            for line in textwrap.wrap(summary, width=_WIDTH - 3, break_on_hyphens=False)
+        ),
+        " */",
+        f'#include "{name}.h"',
+        *outputs.data(),
+        *data,
+        "",
+        *quantize,
+        f"void {forward}(const {T} *xq, {A} *{array})",
+        "{",
+        *(f"    {T} h{t}[{topology.layer_sizes[t]}];" for t in hidden),
+        f"    {A} acc;",
+        *(["    long long r;"] if hidden else []),
+        f"    unsigned long {counters};",
+        *([] if 0 in sources else ["    (void)xq;"]),
+        *binary,
+        *loops,
+        "}",
+        "",
+        *tail,
     ]
     return "\n".join(lines)
