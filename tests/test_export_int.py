@@ -33,8 +33,9 @@ C_FLAGS = [
     "-Werror",
 ]
 # A regressor's int16 predictions against model.predict, relative to the
-# spread of the targets: rounding of 15-bit activations, not an error.
-REGRESSION_TOLERANCE = 1e-2
+# standard deviation of the targets (diabetes: 2e-4 measured, from rounding
+# 15-bit activations).
+REGRESSION_TOLERANCE = 1e-3
 
 CLASSIFIER_DRIVER = """\
 #include <stdio.h>
@@ -193,7 +194,7 @@ def test_int16_regressor_agrees_with_predict(tmp_path):
     simulated = quantize_network(model.network_, X[:300], "int16").regression_outputs(
         X[300:]
     )
-    np.testing.assert_allclose(predicted, simulated[:, 0], rtol=1e-6)
+    np.testing.assert_array_equal(predicted.astype(np.float32), simulated[:, 0])
     report = quantization_report(model, X[300:], y[300:], dtype="int16")
     assert report["metric"] == "r2"
     assert report["agreement"] > 0.999
