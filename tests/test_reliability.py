@@ -306,68 +306,35 @@ def test_untrainable_devices_are_clear_errors(blobs, fast, device, match):
 _IMPORT_NAMES = {"scikit-learn": "sklearn"}
 
 
-def test_every_imported_package_is_a_declared_dependency():
-    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    declared = {
-        _IMPORT_NAMES.get(name, name)
-        for name in (re.split(r"[<>=\[ ;]", d)[0] for d in project["dependencies"])
-    }
-    optional = {"matplotlib", "dask", "distributed"}  # extras, imported lazily
-    imported = set()
-    for path in (ROOT / "sklearn_scann").glob("*.py"):
-        for node in ast.walk(ast.parse(path.read_text())):
-            if isinstance(node, ast.Import):
-                imported |= {a.name.split(".")[0] for a in node.names}
-            elif isinstance(node, ast.ImportFrom) and node.level == 0:
-                imported.add(node.module.split(".")[0])
+def _distributions(requirements):
+    names = (re.split(r"[<>=\[ ;]", r)[0] for r in requirements)
+    return {_IMPORT_NAMES.get(name, name) for name in names}
+
+
+def _third_party_imports(path):
     import sys
 
-    third_party = imported - set(sys.stdlib_module_names) - {"sklearn_scann"}
-    assert third_party - optional <= declared
+    imported = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            imported |= {a.name.split(".")[0] for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0:
+            imported.add(node.module.split(".")[0])
+    return imported - set(sys.stdlib_module_names) - {"sklearn_scann"}
 
 
-class _StubTrainer:
-    """Stands in for the Trainer: keeps parameters, trains nothing."""
-
-    def set_parameters(self, topology, weights, biases):
-        self.topology, self.weights, self.biases = topology, weights, biases
-
-    def train(self, epochs, **kwargs):
-        return 0.0
-
-    def parameters(self):
-        return self.weights, self.biases
-
-    def structure_scores(self, src, dst):
-        return np.ones(len(src)), np.ones(self.topology.n_neurons)
-
-
-def test_a_prune_that_collapses_to_one_class_is_undone():
-    from sklearn_scann._schemes import SCHEMES, initial_network, synthesize
-
-    rng = np.random.default_rng(0)
-    topology, weights, biases = initial_network(
-        (6, 8, 3), skip=True, density=1.0, rng=rng
-    )
-    trainer = _StubTrainer()
-    # Same score everywhere; below 20 connections the network predicts one class.
-    history, _ = synthesize(
-        SCHEMES["B"],
-        trainer,
-        topology,
-        weights,
-        biases,
-        evaluate=lambda: (0.9, 0.3, trainer.topology.n_connections < 20),
-        rng=rng,
-        n_rounds=6,
-        epochs_per_step=1,
-        initial_epochs=1,
-        grow_ratio=0.0,
-        prune_ratio=0.7,
-        neuron_growth=0,
-        noise_std=0.0,
-        tolerance=0.05,
-    )
-    collapsed = [h for h in history if h["one_class"]]
-    assert collapsed and not any(h["accepted"] for h in collapsed)
-    assert all(h["n_connections"] >= 20 for h in history if h["accepted"])
+def test_every_imported_package_is_a_declared_dependency():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    declared = _distributions(project["dependencies"])
+    extras = {
+        name: _distributions(requirements)
+        for name, requirements in project["optional-dependencies"].items()
+    }
+    # Imported lazily, inside the functions that need them (plots, Dask).
+    lazy = extras["plot"] | extras["distributed"] | {"dask", "distributed"}
+    for path in (ROOT / "sklearn_scann").glob("*.py"):
+        allowed = declared | lazy
+        if path.stem == "onnx":  # the optional submodule of the onnx extra
+            allowed |= extras["onnx"]
+        undeclared = _third_party_imports(path) - allowed
+        assert not undeclared, f"{path.name} imports undeclared {undeclared}"
