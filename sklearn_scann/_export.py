@@ -589,33 +589,38 @@ class _RegressionOutputs:
         return []
 
 
-def _header_text(network, outputs, name: str, dtype: str) -> str:
+def _x_doc(macro: str) -> str:
+    return (
+        f"x holds {macro}_N_FEATURES features, in the order and preprocessing of "
+        "the training data."
+    )
+
+
+def _header_file(
+    network, outputs, name: str, summary: str, library: str, defines, declarations
+) -> str:
+    """A header: banner, include guard, sizes and ``defines``, then
+    ``declarations`` inside ``extern "C"`` for C++."""
     from . import __version__
 
     macro = name.upper()
-    n_features = f"{macro}_N_FEATURES"
-    summary = textwrap.wrap(_summary(network, outputs), width=_WIDTH - 3)
-    libm = "; link with the math library (-lm)" if outputs.uses_math else ""
-    x_doc = (
-        f"x holds {n_features} features, in the order and preprocessing of the "
-        "training data."
-    )
     lines = [
         f"/* {name}.h: a neural network exported by sklearn_scann {__version__}.",
-        *(" * " + line for line in summary),
-        f" * Generated code: do not edit. C99{libm}.",
+        *(" * " + line for line in textwrap.wrap(summary, width=_WIDTH - 3)),
+        f" * Generated code: do not edit. C99{library}.",
         " */",
         f"#ifndef {macro}_H",
         f"#define {macro}_H",
         "",
-        f"#define {n_features} {network.topology.layer_sizes[0]}",
+        f"#define {macro}_N_FEATURES {network.topology.layer_sizes[0]}",
         f"#define {outputs.count} {outputs.n_values}",
+        *defines,
         "",
         "#ifdef __cplusplus",
         'extern "C" {',
         "#endif",
         "",
-        *outputs.declarations(dtype, x_doc),
+        *declarations,
         "",
         "#ifdef __cplusplus",
         "}",
@@ -625,6 +630,19 @@ def _header_text(network, outputs, name: str, dtype: str) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def _header_text(network, outputs, name: str, dtype: str) -> str:
+    libm = "; link with the math library (-lm)" if outputs.uses_math else ""
+    return _header_file(
+        network,
+        outputs,
+        name,
+        _summary(network, outputs),
+        libm,
+        defines=[],
+        declarations=outputs.declarations(dtype, _x_doc(name.upper())),
+    )
 
 
 def _layer_code(network, target: int, name: str, literals: _Literals, store: str):
@@ -773,22 +791,16 @@ def _quantized_types(quantized):
 
 
 def _quantized_header_text(quantized, outputs, name: str) -> str:
-    from . import __version__
-
     network = quantized.network
     macro = name.upper()
     T, A, _ = _quantized_types(quantized)
     n_features, count = f"{macro}_N_FEATURES", outputs.count
-    summary = textwrap.wrap(
+    summary = (
         _summary(network, outputs)
         + f" Quantized to {quantized.dtype} ({T}) weights and activations with "
-        f"{quantized.accumulator_bits}-bit ({A}) accumulators.",
-        width=_WIDTH - 3,
+        f"{quantized.accumulator_bits}-bit ({A}) accumulators."
     )
-    x_doc = (
-        f"x holds {n_features} features, in the order and preprocessing of the "
-        "training data."
-    )
+    x_doc = _x_doc(macro)
     xq_doc = f"xq holds {n_features} inputs quantized by {name}_quantize."
     if isinstance(outputs, _ClassOutputs):
         interface = [
@@ -825,45 +837,32 @@ def _quantized_header_text(quantized, outputs, name: str) -> str:
             ),
             f"void {name}_predict(const float *x, float *y);",
         ]
-    lines = [
-        f"/* {name}.h: a neural network exported by sklearn_scann {__version__}.",
-        *(" * " + line for line in summary),
-        " * Generated code: do not edit. C99, no library needed.",
-        " */",
-        f"#ifndef {macro}_H",
-        f"#define {macro}_H",
-        "",
-        f"#define {n_features} {network.topology.layer_sizes[0]}",
-        f"#define {count} {outputs.n_values}",
-        "",
-        *_wrapped_comment(
-            f"Quantized values lie in [-{macro}_QMAX, {macro}_QMAX]: input j is "
-            f"round(x[j] / {macro}_INPUT_SCALE), clamped."
-        ),
-        f"#define {macro}_QMAX {quantized.qmax}",
-        f"#define {macro}_INPUT_SCALE {_float_literal(quantized.input_scale)}",
-        f"#define {macro}_OUTPUT_SCALE {_float_literal(quantized.output_scale)}",
-        "",
-        "#ifdef __cplusplus",
-        'extern "C" {',
-        "#endif",
-        "",
-        *_wrapped_comment(
-            f"Quantizes x for the *_quantized functions. {x_doc} xq receives "
-            f"{n_features} values."
-        ),
-        f"void {name}_quantize(const float *x, {T} *xq);",
-        "",
-        *interface,
-        "",
-        "#ifdef __cplusplus",
-        "}",
-        "#endif",
-        "",
-        f"#endif /* {macro}_H */",
-        "",
-    ]
-    return "\n".join(lines)
+    return _header_file(
+        network,
+        outputs,
+        name,
+        summary,
+        ", no library needed",
+        defines=[
+            "",
+            *_wrapped_comment(
+                f"Quantized values lie in [-{macro}_QMAX, {macro}_QMAX]: input j "
+                f"is round(x[j] / {macro}_INPUT_SCALE), clamped."
+            ),
+            f"#define {macro}_QMAX {quantized.qmax}",
+            f"#define {macro}_INPUT_SCALE {_float_literal(quantized.input_scale)}",
+            f"#define {macro}_OUTPUT_SCALE {_float_literal(quantized.output_scale)}",
+        ],
+        declarations=[
+            *_wrapped_comment(
+                f"Quantizes x for the *_quantized functions. {x_doc} xq receives "
+                f"{n_features} values."
+            ),
+            f"void {name}_quantize(const float *x, {T} *xq);",
+            "",
+            *interface,
+        ],
+    )
 
 
 def _quantized_layer_code(quantized, target: int, name: str, store: str):
