@@ -119,17 +119,18 @@ class StepScorer:
             self.scorer(estimator, rows[:, None], self._labels(rows), **kwargs)
         )
 
-    def _standard_error(self, estimator) -> float:
+    def _resampled_spread(self, score_of) -> float:
+        """Standard deviation of ``score_of(rows)`` over resamples of the rows."""
         rng = np.random.default_rng(self.seed)
         n = self.y_valid.shape[0]
         with warnings.catch_warnings():
             # A resample may miss a class: the scorer's warning says so.
             warnings.simplefilter("ignore")
-            draws = [
-                self._score(estimator, rng.integers(0, n, n))
-                for _ in range(_BOOTSTRAP_DRAWS)
-            ]
+            draws = [score_of(rng.integers(0, n, n)) for _ in range(_BOOTSTRAP_DRAWS)]
         return float(np.std(draws, ddof=1))
+
+    def _standard_error(self, estimator) -> float:
+        return self._resampled_spread(lambda rows: self._score(estimator, rows))
 
     def paired_standard_error(self, i: int, j: int) -> float:
         """Standard error of the difference between the scores of steps i and j.
@@ -142,15 +143,9 @@ class StepScorer:
         if i == j:
             return 0.0
         first, second = self.evaluated[i], self.evaluated[j]
-        rng = np.random.default_rng(self.seed)
-        n = self.y_valid.shape[0]
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            draws = []
-            for _ in range(_BOOTSTRAP_DRAWS):
-                rows = rng.integers(0, n, n)
-                draws.append(self._score(first, rows) - self._score(second, rows))
-        return float(np.std(draws, ddof=1))
+        return self._resampled_spread(
+            lambda rows: self._score(first, rows) - self._score(second, rows)
+        )
 
     def last_against_best(self) -> float:
         """Paired standard error of the last scored step against the best."""
