@@ -9,6 +9,7 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import BaseEstimator, _fit_context
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
@@ -308,8 +309,9 @@ class BaseSCANN(BaseEstimator):
             ensure_min_samples=1,
             **self._validate_y_options,
         )
-        values = X.data if hasattr(X, "data") and hasattr(X, "nnz") else X
-        largest = float(np.abs(values).max()) if values.size else 0.0
+        values = X.data if sp.issparse(X) else X
+        # Largest magnitude without an absolute-value copy of X.
+        largest = float(max(values.max(), -values.min())) if values.size else 0.0
         if largest > float(np.finfo(np.float32).max):
             raise ValueError(
                 f"X holds values up to {largest:.3g}, beyond the float32 range "

@@ -416,7 +416,8 @@ class SCANNClassifier(ClassifierMixin, BaseSCANN):
                 f"class: {classes[0]!r}"
             )
         if isinstance(self.class_weight, dict):
-            unknown = [c for c in self.class_weight if c not in set(classes.tolist())]
+            known = set(classes.tolist())
+            unknown = [c for c in self.class_weight if c not in known]
             if unknown:
                 raise ValueError(
                     f"class_weight names labels {unknown} that are not classes of "

@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+import scipy.sparse as sp
+
 from ._cost import dense_connections
 
 __all__ = ["check_training_memory", "training_memory"]
@@ -39,7 +41,7 @@ def training_memory(
     total = _BYTES_PER_ALLOWED * allowed + _BYTES_PER_ACTIVE * active
     n_features = layer_sizes[0]
     total += 3 * 4 * batch_size * sum(layer_sizes)  # a batch through the layers
-    if X is not None and hasattr(X, "nnz"):
+    if sp.issparse(X):
         total += _BYTES_PER_SPARSE_VALUE * X.nnz + 4 * batch_size * n_features
     return int(total)
 
