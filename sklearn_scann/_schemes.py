@@ -363,9 +363,16 @@ def synthesize(
             # A prune that costs more than the tolerance, or that leaves a
             # network predicting one class where the last one did not, is
             # undone.
-            collapsed = history[-1]["one_class"] and not history[current]["one_class"]
-            too_costly = score < best - tolerance_at(best) - 1e-12
-            if adaptive and is_prune and (too_costly or collapsed):
+            # The tolerance is asked only for a prune the schedule judges
+            # (the regressor's resamples the validation rows to give it).
+            if (
+                adaptive
+                and is_prune
+                and (
+                    (history[-1]["one_class"] and not history[current]["one_class"])
+                    or score < best - tolerance_at(best) - 1e-12
+                )
+            ):
                 history[-1]["accepted"] = False
                 if verbose:
                     print(
