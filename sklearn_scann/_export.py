@@ -29,6 +29,15 @@ _INDEX_TYPES = (
     (65_535, "unsigned short", 2),
     (4_294_967_295, "unsigned long", 4),
 )
+# Signed types of an integer export's biases, by largest magnitude (the
+# symmetric ranges C99 guarantees); int32_t, from <stdint.h>, since long takes
+# 8 bytes on most 64-bit systems.
+_BIAS_TYPES = (
+    (127, "signed char", 1),
+    (32_767, "short", 2),
+    (2_147_483_647, "int32_t", 4),
+    (2**63 - 1, "long long", 8),
+)
 
 
 def export_c(
@@ -126,12 +135,13 @@ def export_c(
         float y[DIABETES_NET_N_OUTPUTS];
         diabetes_net_predict(x, y);  /* y[0]: the predicted target */
 
-    Memory layout: each pair of layers (source, target) joined by at least
-    one connection is a CSR block of three read-only arrays, row pointers
-    (one per target neuron, plus one), column indices and weights (one per
-    connection); indices use the smallest sufficient of ``unsigned char``,
-    ``unsigned short`` and ``unsigned long``. Biases are one array per
-    layer. All of it is ``static const``, so it can stay in flash memory.
+    Memory layout (``"float"``, ``"double"``): each pair of layers (source,
+    target) joined by at least one connection is a CSR block of three
+    read-only arrays, row pointers (one per target neuron, plus one), column
+    indices and weights (one per connection); indices use the smallest
+    sufficient of ``unsigned char``, ``unsigned short`` and ``unsigned
+    long``. Biases are one array per layer. All of it is ``static const``,
+    so it can stay in flash memory.
     Hidden activations live in fixed-size arrays on the stack, sized at
     export time; no state is static or heap-allocated, so the functions are
     reentrant and thread-safe.
@@ -182,10 +192,23 @@ def export_c(
     within a row or two with int8 (labels agree on 99.6-100% of rows) and
     exactly with int16; a diabetes regressor's int16 predictions are within
     2e-4 of the targets' standard deviation of ``predict``, its int8 R²
-    0.459 against 0.463. No
-    header is included, not even ``<math.h>``. The C results equal those of
-    the numpy simulation behind :func:`quantization_report`, which also
-    measures the loss of accuracy and the bytes saved.
+    0.459 against 0.463. The C results equal those of the numpy simulation
+    behind :func:`quantization_report`, which also measures the loss of
+    accuracy and the bytes saved.
+
+    Integer memory layout: each (source, target) block is stored in
+    whichever of these takes the fewest bytes: dense (every weight, zeros
+    included, and nothing else), a bitmask (one bit per pair of target and
+    source neurons, set where a weight is stored) or CSR (row pointers and
+    one source index per weight, of the smallest sufficient unsigned type);
+    a dense or bitmask block may cover only the source neurons it reads,
+    named by a bitmask over the source layer. A bitmask block's loop tests
+    every pair, so it trades time for flash. The weights of all the blocks
+    feeding a layer share one array, in the order the forward pass reads
+    them. Biases take the smallest of ``signed char``, ``short``,
+    ``int32_t`` and ``long long`` that holds them; ``<stdint.h>`` is
+    included only for ``int32_t``, and no other header, not even
+    ``<math.h>``.
 
     Examples
     --------
@@ -289,10 +312,15 @@ def _needed_layers(network: CompactNetwork) -> set[int]:
 
 def _index_type(largest: int) -> tuple[str, int]:
     """Smallest standard unsigned C type holding ``largest``, and its size."""
-    for limit, ctype, size in _INDEX_TYPES:
+    return _smallest_type(largest, _INDEX_TYPES, "an index")
+
+
+def _smallest_type(largest: int, types, what: str) -> tuple[str, int]:
+    """The first ``(ctype, size)`` of ``types`` whose limit holds ``largest``."""
+    for limit, ctype, size in types:
         if largest <= limit:
             return ctype, size
-    raise ValueError(f"an index of {largest} does not fit in 32 bits")
+    raise ValueError(f"{what} of {largest} does not fit in {8 * size} bits")
 
 
 class _Literals:
@@ -865,56 +893,206 @@ def _quantized_header_text(quantized, outputs, name: str) -> str:
     )
 
 
+class _StoredBlock:
+    """An integer (target x source) CSR block in the cheapest of its layouts.
+
+    Layouts (``layout``): ``"dense"``, every weight, zeros included, and
+    nothing else; ``"bitmask"``, one bit per (target, source) neuron pair,
+    set where a weight is stored, row by row and least significant bit
+    first; ``"indices"``, CSR row pointers and one source index per weight.
+    A dense or bitmask block can be ``filtered``: it then covers only the
+    source neurons the block reads, which a bitmask over the source layer
+    names. Equal costs go to the first of these, unfiltered first.
+    ``rows[i]`` holds the weights stored for target neuron ``i``.
+    """
+
+    def __init__(self, source: int, block, weight_size: int):
+        self.source, self.block = source, block
+        n_rows, n_inputs = block.shape
+        present = np.zeros(block.shape, dtype=bool)
+        present[np.repeat(np.arange(n_rows), np.diff(block.indptr)), block.indices] = (
+            True
+        )
+        self.read = present.any(axis=0)
+        costs = {}
+        for filtered, n_columns, filter_bytes in (
+            (False, n_inputs, 0),
+            (True, int(self.read.sum()), _n_bytes(n_inputs)),
+        ):
+            costs["dense", filtered] = filter_bytes + n_rows * n_columns * weight_size
+            costs["bitmask", filtered] = (
+                filter_bytes + _n_bytes(n_rows * n_columns) + block.nnz * weight_size
+            )
+        costs["indices", False] = (n_rows + 1) * _index_type(block.nnz)[1] + (
+            block.nnz * (_index_type(n_inputs - 1)[1] + weight_size)
+        )
+        self.layout, self.filtered = min(costs, key=costs.get)
+        self.present = present[:, self.read] if self.filtered else present
+        if self.layout == "dense":
+            dense = block.toarray()
+            self.rows = list(dense[:, self.read] if self.filtered else dense)
+        else:
+            self.rows = np.split(block.data, block.indptr[1:-1])
+        self.n_weights = sum(row.size for row in self.rows)
+
+    def code(self, name: str, target: int, product: str):
+        """Lines of data, lines of the inner loop, its counters, data bytes.
+
+        ``product`` is the C statement's start that the source neuron's
+        index completes: ``<product>[j];``.
+        """
+        source, block = self.source, self.block
+        n_rows, n_inputs = block.shape
+        symbol = f"{name}_%s{target}_{source}"
+        heading = f"Layer {source} -> layer {target}: {block.nnz} connections"
+        if self.layout == "indices":
+            pointers, indices = symbol % "p", symbol % "c"
+            row_type, row_size = _index_type(block.nnz)
+            col_type, col_size = _index_type(n_inputs - 1)
+            data = [
+                *_wrapped_comment(f"{heading}, row pointers and input indices."),
+                *_array(
+                    f"static const {row_type} {pointers}[{n_rows + 1}]",
+                    [str(v) for v in block.indptr],
+                ),
+                *_array(
+                    f"static const {col_type} {indices}[{block.nnz}]",
+                    [str(v) for v in block.indices],
+                ),
+            ]
+            loop = [
+                f"for (q = {pointers}[i]; q < {pointers}[i + 1]; ++q)",
+                f"    {product}[{indices}[q]];",
+            ]
+            n_bytes = (n_rows + 1) * row_size + block.nnz * col_size
+            return data, loop, {"q"}, n_bytes
+        data, counters, n_bytes = [], {"j"}, 0
+        body, start, step = [f"{product}[j];"], "j = 0", "++j"
+        if self.filtered:
+            read = symbol % "u"
+            data += _byte_array(
+                f"{heading}; bit j of {read} is set where input j is read.",
+                read,
+                self.read,
+            )
+            n_bytes += _n_bytes(n_inputs)
+        if self.layout == "dense":
+            over = " over the inputs read" if self.filtered else ""
+            data += _wrapped_comment(f"{heading}: dense{over}, zeros included.")
+        else:
+            mask = symbol % "m"
+            n_columns = self.present.shape[1]
+            which = "jth input read" if self.filtered else "input j"
+            data += _byte_array(
+                f"{heading}: bit i * {n_columns} + j of {mask} is set where neuron "
+                f"i has a weight from the {which}.",
+                mask,
+                self.present,
+            )
+            n_bytes += _n_bytes(self.present.size)
+            body = [f"if {_bit_test(mask, 'bit')}", f"    {body[0]}"]
+            start += f", bit = i * {n_columns}"
+            counters.add("bit")
+            if self.filtered:
+                body.append("++bit;")
+            else:
+                step += ", ++bit"
+        if self.filtered:
+            braces = len(body) > 1
+            body = [
+                f"if {_bit_test(read, 'j')}{' {' if braces else ''}",
+                *(f"    {line}" for line in body),
+                *(["}"] if braces else []),
+            ]
+        loop = [f"for ({start}; j < {n_inputs}; {step})", *(f"    {b}" for b in body)]
+        return data, loop, counters, n_bytes
+
+
+def _n_bytes(n_bits: int) -> int:
+    return -(-n_bits // 8)
+
+
+def _bit_test(array: str, index: str) -> str:
+    """A C condition: bit ``index`` of the bytes of ``array``, LSB first."""
+    return f"(({array}[{index} >> 3] >> ({index} & 7)) & 1)"
+
+
+def _byte_array(comment: str, symbol: str, bits) -> list[str]:
+    """A comment and the unsigned char array of ``bits`` packed row by row."""
+    packed = np.packbits(bits, axis=None, bitorder="little")
+    return [
+        *_wrapped_comment(comment),
+        *_array(
+            f"static const unsigned char {symbol}[{packed.size}]",
+            [str(v) for v in packed],
+        ),
+    ]
+
+
 def _quantized_layer_code(quantized, target: int, name: str, store: str):
-    """Constant arrays and loop of one target layer of an integer export."""
+    """Constant arrays and loop of one target layer of an integer export.
+
+    Each block with connections is a :class:`_StoredBlock`; the weights of
+    all of them share one array, neuron by neuron and, within a neuron,
+    block by block, read by one running counter. Returns the lines of data
+    and of the loop, the counters the loop uses, and the bytes of weights,
+    of biases and of the rest (bitmasks, indices).
+    """
     network = quantized.network
     layer = quantized.layers[target]
-    T, A, suffix = _quantized_types(quantized)
+    T, A, _ = _quantized_types(quantized)
     size = network.topology.layer_sizes[target]
     is_output = target == network.topology.n_layers - 1
     role = "output" if is_output else "hidden"
-    blocks = [(s, b) for s, b in layer.blocks if b.nnz > 0]
-    sources = ", ".join(str(s) for s, _ in blocks) or "none"
+    blocks = [
+        _StoredBlock(source, block, quantized.weight_size)
+        for source, block in layer.blocks
+        if block.nnz > 0
+    ]
+    sources = (
+        ", ".join(
+            f"{b.source} ({b.layout}{', inputs read' if b.filtered else ''})"
+            for b in blocks
+        )
+        or "none"
+    )
+    bias_type, bias_size = _bias_type(layer.bias)
+    suffix = "LL" if bias_type == "long long" else ""
+    weights = f"{name}_w{target}"
     data = [
         "",
         f"/* Layer {target} ({role}, {size} neurons): biases, in units of "
         f"{layer.accumulator_scale!r}. */",
         *_array(
-            f"static const {A} {name}_b{target}[{size}]",
+            f"static const {bias_type} {name}_b{target}[{size}]",
             [f"{v}{suffix}" for v in layer.bias],
         ),
     ]
     loop = [
         "",
         f"    /* Layer {target} ({role}); source layers: {sources}. */",
-        f"    for (i = 0; i < {size}; ++i) {{",
+        f"    for (i = 0{', k = 0' if blocks else ''}; i < {size}; ++i) {{",
         f"        acc = {name}_b{target}[i];",
     ]
-    for source, block in blocks:
-        rows, cols, weights = (
-            f"{name}_{kind}{target}_{source}" for kind in ("p", "c", "w")
+    counters, n_bytes = {"i", "k"} if blocks else {"i"}, 0
+    for block in blocks:
+        inputs = "xq" if block.source == 0 else f"h{block.source}"
+        block_data, block_loop, block_counters, block_bytes = block.code(
+            name, target, f"acc += ({A}){weights}[k++] * {inputs}"
         )
-        row_type, _ = _index_type(int(block.indptr[-1]))
-        col_type, _ = _index_type(network.topology.layer_sizes[source] - 1)
+        data += block_data
+        loop += [f"        {line}" for line in block_loop]
+        counters |= block_counters
+        n_bytes += block_bytes
+    n_weights = sum(block.n_weights for block in blocks)
+    if blocks:
+        # Neuron by neuron, and within a neuron block by block.
+        values = [v for rows in zip(*(b.rows for b in blocks)) for r in rows for v in r]
         data += [
-            f"/* Layer {source} -> layer {target}: {block.nnz} connections, CSR. */",
+            f"/* Layer {target}: weights, in the order the loop below reads them. */",
             *_array(
-                f"static const {row_type} {rows}[{size + 1}]",
-                [str(v) for v in block.indptr],
+                f"static const {T} {weights}[{n_weights}]", [str(v) for v in values]
             ),
-            *_array(
-                f"static const {col_type} {cols}[{block.nnz}]",
-                [str(v) for v in block.indices],
-            ),
-            *_array(
-                f"static const {T} {weights}[{block.nnz}]",
-                [str(v) for v in block.data],
-            ),
-        ]
-        inputs = "xq" if source == 0 else f"h{source}"
-        loop += [
-            f"        for (k = {rows}[i]; k < {rows}[i + 1]; ++k)",
-            f"            acc += ({A}){weights}[k] * {inputs}[{cols}[k]];",
         ]
     if is_output:
         loop.append(f"        {store} = acc;")
@@ -933,7 +1111,14 @@ def _quantized_layer_code(quantized, target: int, name: str, store: str):
             "        }",
         ]
     loop.append("    }")
-    return data, loop
+    sizes = (n_weights * quantized.weight_size, size * bias_size, n_bytes)
+    return data, loop, counters, sizes
+
+
+def _bias_type(bias) -> tuple[str, int]:
+    """Smallest signed C type of ``_BIAS_TYPES`` holding every bias."""
+    largest = int(np.max(np.abs(bias), initial=0))
+    return _smallest_type(largest, _BIAS_TYPES, "a bias")
 
 
 def _quantized_source_text(quantized, outputs, name: str) -> str:
@@ -945,17 +1130,18 @@ def _quantized_source_text(quantized, outputs, name: str) -> str:
         t for t in sorted(_needed_layers(network) - {0}) if topology.layer_sizes[t]
     ]
     hidden = computed[:-1]
-    data, loops = [], []
+    data, loops, counters, sizes = [], [], set(), np.zeros(3, dtype=int)
     for target in computed:
-        layer_data, layer_loop = _quantized_layer_code(
+        layer_data, layer_loop, layer_counters, layer_sizes = _quantized_layer_code(
             quantized, target, name, outputs.store
         )
         data += layer_data
         loops += layer_loop
+        counters |= layer_counters
+        sizes += layer_sizes
     sources = {
         s for t in computed for s, block in quantized.layers[t].blocks if block.nnz
     }
-    counters = "i, k" if sources else "i"
     classifier = isinstance(outputs, _ClassOutputs)
     forward = f"{name}_logits_quantized" if classifier else f"{name}_predict_quantized"
     array = "logits" if classifier else "y"
@@ -967,7 +1153,8 @@ def _quantized_source_text(quantized, outputs, name: str) -> str:
         "hidden neuron (a 64-bit multiply and a shift). Only "
         f"{name}_quantize{'' if classifier else f' and {name}_predict'} use "
         "float. No state is static or heap-allocated, so every function is "
-        "reentrant."
+        f"reentrant. Constant data: {sizes[0]} bytes of weights, {sizes[1]} of "
+        f"biases and {sizes[2]} of bitmasks and indices."
     )
     quantize = [
         f"void {name}_quantize(const float *x, {T} *xq)",
@@ -981,7 +1168,7 @@ def _quantized_source_text(quantized, outputs, name: str) -> str:
         "        if (v >= 0.0f)",
         f"            xq[j] = ({T})(v < {qmax} ? v + 0.5f : {qmax});",
         "        else",
-        f"            xq[j] = ({T})-(v > -{qmax} ? 0.5f - v : {qmax});",
+        f"            xq[j] = -({T})(v > -{qmax} ? 0.5f - v : {qmax});",
         "    }",
         "}",
         "",
@@ -1038,6 +1225,11 @@ def _quantized_source_text(quantized, outputs, name: str) -> str:
         ),
         " */",
         f'#include "{name}.h"',
+        *(
+            ["", "#include <stdint.h>"]
+            if "static const int32_t" in "".join(data)
+            else []
+        ),
         *outputs.data(),
         *data,
         "",
@@ -1047,7 +1239,9 @@ def _quantized_source_text(quantized, outputs, name: str) -> str:
         *(f"    {T} h{t}[{topology.layer_sizes[t]}];" for t in hidden),
         f"    {A} acc;",
         *(["    long long r;"] if hidden else []),
-        f"    unsigned long {counters};",
+        "    unsigned long "
+        + ", ".join(c for c in ("i", "j", "k", "q", "bit") if c in counters)
+        + ";",
         *([] if 0 in sources else ["    (void)xq;"]),
         *binary,
         *loops,

@@ -79,6 +79,11 @@ class QuantizedNetwork:
         return 32 if bound <= _INT32_MAX else 64
 
     @property
+    def weight_size(self) -> int:
+        """Bytes of one quantized weight or activation."""
+        return 1 if self.dtype == "int8" else 2
+
+    @property
     def output_scale(self) -> float:
         return self.layers[self.network.topology.n_layers - 1].accumulator_scale
 
@@ -127,12 +132,20 @@ class QuantizedNetwork:
         return acc.astype(np.float32) * np.float32(self.output_scale)
 
     def weight_bytes(self, layers) -> int:
-        """Bytes of weights and biases of ``layers`` in the quantized export."""
-        weight_size = np.dtype(np.int8 if self.dtype == "int8" else np.int16).itemsize
-        bias_size = self.accumulator_bits // 8
+        """Bytes of weights and biases of ``layers`` in the quantized export.
+
+        Weights as stored: the zeros of a block stored dense count too.
+        """
+        from ._export import _bias_type, _StoredBlock
+
         return sum(
-            self.layers[t].bias.size * bias_size
-            + sum(block.nnz for _, block in self.layers[t].blocks) * weight_size
+            self.layers[t].bias.size * _bias_type(self.layers[t].bias)[1]
+            + self.weight_size
+            * sum(
+                _StoredBlock(source, block, self.weight_size).n_weights
+                for source, block in self.layers[t].blocks
+                if block.nnz
+            )
             for t in layers
         )
 
@@ -277,9 +290,11 @@ def quantization_report(model, X, y, *, dtype="int8", X_calibration=None):
         absolute difference of the two predictions (regressor; ``nan`` for
         a classifier); ``"weight_bytes_quantized"`` and
         ``"weight_bytes_float"``: bytes of weights and biases in the integer
-        export and in the ``dtype="float"`` one (index arrays, the same in
-        both, are not counted); ``"accumulator_bits"``: 32, or 64 where a
-        32-bit accumulator could overflow for some input.
+        export (weights as stored: a block stored dense counts its zeros;
+        biases in the smallest type that holds them) and in the
+        ``dtype="float"`` one; bitmasks and index arrays are not counted;
+        ``"accumulator_bits"``: 32, or 64 where a 32-bit accumulator could
+        overflow for some input.
 
     See Also
     --------

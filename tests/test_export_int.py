@@ -174,7 +174,7 @@ def test_integer_source_uses_no_float_in_the_forward_pass(
     forward = text[text.index("void net_logits_quantized") :]
     forward = forward[: forward.index("\n}\n")]
     assert "float" not in forward and "double" not in forward
-    assert "static const signed char net_w1_0[" in text
+    assert "static const signed char net_w1[" in text
     assert "#include <" not in header.read_text() + text
     assert "int net_predict(const float *x);" in header.read_text()
 
