@@ -37,46 +37,42 @@ C_FLAGS = [
 # 15-bit activations).
 REGRESSION_TOLERANCE = 1e-3
 
-CLASSIFIER_DRIVER = """\
+# A C program for run_exported: reads rows of features from stdin and, for
+# each, runs the lines that replace @BODY@ (x holds the row, j is free to use)
+# after declaring those that replace @DECLARATIONS@.
+ROW_DRIVER = """\
 #include <stdio.h>
 #include "{name}.h"
 
 int main(void)
 {{
     float x[{NAME}_N_FEATURES];
-    int j;
+@DECLARATIONS@    int j;
 
     while (scanf("%f", &x[0]) == 1) {{
         for (j = 1; j < {NAME}_N_FEATURES; ++j)
             if (scanf("%f", &x[j]) != 1)
                 return 1;
-        printf("%d\\n", {name}_predict(x));
-    }}
+@BODY@    }}
     return 0;
 }}
 """
 
-REGRESSOR_DRIVER = """\
-#include <stdio.h>
-#include "{name}.h"
 
-int main(void)
-{{
-    float x[{NAME}_N_FEATURES], y[{NAME}_N_OUTPUTS];
-    int j;
+def row_driver(body, declarations=""):
+    """ROW_DRIVER with C lines, each indented and ending in a newline."""
+    return ROW_DRIVER.replace("@DECLARATIONS@", declarations).replace("@BODY@", body)
 
-    while (scanf("%f", &x[0]) == 1) {{
-        for (j = 1; j < {NAME}_N_FEATURES; ++j)
-            if (scanf("%f", &x[j]) != 1)
-                return 1;
-        {name}_predict(x, y);
-        for (j = 0; j < {NAME}_N_OUTPUTS; ++j)
-            printf(" %.9g", (double)y[j]);
-        printf("\\n");
-    }}
-    return 0;
-}}
-"""
+
+CLASSIFIER_DRIVER = row_driver('        printf("%d\\n", {name}_predict(x));\n')
+
+REGRESSOR_DRIVER = row_driver(
+    "        {name}_predict(x, y);\n"
+    "        for (j = 0; j < {NAME}_N_OUTPUTS; ++j)\n"
+    '            printf(" %.9g", (double)y[j]);\n'
+    '        printf("\\n");\n',
+    "    float y[{NAME}_N_OUTPUTS];\n",
+)
 
 
 def run_exported(directory, name, driver, X):

@@ -7,39 +7,23 @@ import re
 
 import numpy as np
 import pytest
-from test_export_int import needs_cc, run_exported
+from test_export_int import needs_cc, row_driver, run_exported
 
 from sklearn_scann import Topology, export_c
 from sklearn_scann._compact import CompactNetwork
 from sklearn_scann._export import _StoredBlock
 from sklearn_scann._quantize import quantize_network
 
-# Prints the integer logits of each row of inputs; {T} and {A} are the
-# activation and accumulator types.
-LOGITS_DRIVER = """\
-#include <stdio.h>
-#include "{name}.h"
-
-int main(void)
-{{
-    float x[{NAME}_N_FEATURES];
-    {T} xq[{NAME}_N_FEATURES];
-    {A} logits[{NAME}_N_CLASSES];
-    int j;
-
-    while (scanf("%f", &x[0]) == 1) {{
-        for (j = 1; j < {NAME}_N_FEATURES; ++j)
-            if (scanf("%f", &x[j]) != 1)
-                return 1;
-        {name}_quantize(x, xq);
-        {name}_logits_quantized(xq, logits);
-        for (j = 0; j < {NAME}_N_CLASSES; ++j)
-            printf(" %lld", (long long)logits[j]);
-        printf("\\n");
-    }}
-    return 0;
-}}
-"""
+# Prints the integer logits of each row; {T} and {A} are the activation and
+# accumulator types.
+LOGITS_DRIVER = row_driver(
+    "        {name}_quantize(x, xq);\n"
+    "        {name}_logits_quantized(xq, logits);\n"
+    "        for (j = 0; j < {NAME}_N_CLASSES; ++j)\n"
+    '            printf(" %lld", (long long)logits[j]);\n'
+    '        printf("\\n");\n',
+    "    {T} xq[{NAME}_N_FEATURES];\n    {A} logits[{NAME}_N_CLASSES];\n",
+)
 
 SIZES = [40, 12, 6, 4]
 OFFSETS = np.cumsum([0, *SIZES])
