@@ -357,6 +357,8 @@ def c_builds(args):
             "",
             c_markdown(builds),
             "",
+            flash_verdict(builds),
+            "",
             onnx_note if onnx_note else onnx_markdown(onnx_rows),
         ]
     )
@@ -477,6 +479,26 @@ def c_markdown(builds):
             f"{b['ns_per_prediction_over_mlp100']:.3f} |"
         )
     return "\n".join(lines)
+
+
+def flash_verdict(builds):
+    """Whether SCANN's int8 build is 10x smaller than emlearn's MLP(100) at no
+    more than 1 point less test accuracy (C builds, both on the same rows)."""
+    mlp = builds[0]
+    int8 = next(b for b in builds if b["name"] == "scann_i8")
+    smaller = mlp["text_plus_data"] / int8["text_plus_data"]
+    loss = mlp["c_accuracy"] - int8["c_accuracy"]
+    met = smaller >= 10 and loss <= 0.01
+    return (
+        f"Target (at least 10x less `.text + .data` than {mlp['build']} at no "
+        f"more than 1 point less test accuracy): {int8['build']} is "
+        f"{smaller:.2f}x smaller ({int8['text_plus_data']:,d} against "
+        f"{mlp['text_plus_data']:,d} bytes) at {int8['c_accuracy']:.4f} against "
+        f"{mlp['c_accuracy']:.4f}: {'met' if met else 'not met'}. Its blocks are "
+        "stored as bitmasks, dense or CSR, whichever takes the fewest bytes "
+        "(`export_c` Notes); a bitmask loop tests every (neuron, input) pair, "
+        "hence its time per prediction."
+    )
 
 
 def onnx_markdown(rows):
