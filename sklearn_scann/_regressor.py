@@ -18,6 +18,10 @@ from ._scoring import RegressionScorer
 
 __all__ = ["SCANNRegressor"]
 
+# The R² a step may always give up under tolerance="auto": one percent of
+# the target's variance, a difference no user would trade connections for.
+_R2_FLOOR = 0.01
+
 
 class SCANNRegressor(RegressorMixin, BaseSCANN):
     """Synthesize a compact, accurate neural network for tabular regression.
@@ -78,7 +82,9 @@ class SCANNRegressor(RegressorMixin, BaseSCANN):
         ``"auto"`` is, per step, the standard error of the difference
         between its R² and the best step's, both scored on the same 50
         resamples of the validation rows (a paired one-standard-error
-        rule).
+        rule), raised to 0.01 of R² (one percent of the targets'
+        variance) where it is smaller; with a ``scoring``, the paired
+        standard error alone.
     pruning_schedule : {"adaptive", "fixed"}, default="adaptive"
         ``"adaptive"`` undoes a pruning step that costs more than the
         tolerance and halves the ratio.
@@ -237,11 +243,22 @@ class SCANNRegressor(RegressorMixin, BaseSCANN):
         rows, so the noise they share cancels; the standard error of the
         best R² alone, which the classifier's accuracy rule mirrors, let
         regression networks lose 0.01 to 0.03 of mean R² on small data sets
-        (0.07 on one target of the multi-output set).
+        (0.07 on one target of the multi-output set). On large validation
+        sets the paired error is tiny and stopped pruning at differences no
+        user would pay connections for, so the R² rule never asks for less
+        than 0.01 (as the classifier's never asks for less than one
+        validation sample): on the regression suite, 20x fewer connections
+        than ``MLPRegressor(100)`` instead of 6.4x, mean R² 0.805 instead
+        of 0.812 (the MLP's: 0.797).
         """
         if self.tolerance == "auto":
-            return lambda best: step_scorer.last_against_best()
+            floor = self._r2_floor()
+            return lambda best: max(step_scorer.last_against_best(), floor)
         return super()._tolerance_rule(w_valid, n_valid, step_scorer)
+
+    def _r2_floor(self) -> float:
+        """Least tolerance of ``"auto"``: 0.01 of R², none for a scorer."""
+        return _R2_FLOOR if self.scoring is None else 0.0
 
     def _select_step(self, history, tolerance, step_scorer) -> int:
         if self.tolerance != "auto" or self.selection != "smallest":
@@ -258,7 +275,10 @@ class SCANNRegressor(RegressorMixin, BaseSCANN):
             if record["accepted"]:
                 last_accepted = len(scored) - 1
         best = step_scorer.best_index
-        margins = [step_scorer.paired_standard_error(i, best) for i in scored]
+        floor = self._r2_floor()
+        margins = [
+            max(step_scorer.paired_standard_error(i, best), floor) for i in scored
+        ]
         return select_checkpoint(history, self.selection, margins)
 
     def _fitted_network(self, checkpoint, target_state) -> CompactNetwork:

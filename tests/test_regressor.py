@@ -233,6 +233,59 @@ def test_paired_standard_error_cancels_what_steps_share():
     assert scorer.last_against_best() == paired
 
 
+class _FixedPairs:
+    """A stand-in step scorer whose every paired standard error is ``error``."""
+
+    best_index = 0
+
+    def __init__(self, error):
+        self.error = error
+
+    def last_against_best(self):
+        return self.error
+
+    def paired_standard_error(self, i, j):
+        return 0.0 if i == j else self.error
+
+
+@pytest.mark.parametrize(
+    "error, scoring, expected",
+    [
+        (0.001, None, 0.01),
+        (0.05, None, 0.05),
+        (0.001, "neg_mean_absolute_error", 0.001),
+    ],
+)
+def test_auto_tolerance_is_the_paired_error_raised_to_a_hundredth_of_r2(
+    error, scoring, expected
+):
+    rule = SCANNRegressor(scoring=scoring)._tolerance_rule(
+        None, 100, _FixedPairs(error)
+    )
+    assert rule(0.9) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("error, chosen", [(0.001, 1), (0.0, 1), (0.02, 1)])
+def test_auto_selection_keeps_a_smaller_step_within_a_hundredth_of_r2(error, chosen):
+    # Step 1 is 0.008 of R² below the best and 10x smaller; step 2 is 0.03
+    # below. A tiny paired error must not keep the big network.
+    history = [
+        {
+            "validation_score": s,
+            "validation_loss": 1 - s,
+            "n_connections": n,
+            "changed": True,
+            "accepted": True,
+            "one_class": False,
+        }
+        for s, n in [(0.900, 1000), (0.892, 100), (0.870, 10)]
+    ]
+    model = SCANNRegressor()
+    assert model._select_step(history, None, _FixedPairs(error)) == chosen
+    strict = SCANNRegressor(tolerance=0.005)
+    assert strict._select_step(history, 0.005, _FixedPairs(error)) == 0
+
+
 def test_selection_takes_one_margin_per_step():
     from sklearn_scann._schemes import select_checkpoint
 
