@@ -318,8 +318,7 @@ def _targets_to_json(model) -> dict:
         "target_mean": [float(v) for v in state["target_mean"]],
         "target_scale": [float(v) for v in state["target_scale"]],
         "single": bool(state["single"]),
-        # Reserved: the estimators do not keep their targets' names yet.
-        "output_names": None,
+        "output_names": state["output_names"],
     }
 
 
@@ -550,6 +549,7 @@ def _regression_targets(metadata: dict) -> tuple[dict, set[int], str]:
         "target_mean": np.array(mean, dtype=np.float64),
         "target_scale": np.array(scale, dtype=np.float64),
         "single": single,
+        "output_names": names,
     }
     return targets, {n_outputs}, f"{n_outputs} targets"
 

@@ -23,6 +23,19 @@ __all__ = ["SCANNRegressor"]
 _R2_FLOOR = 0.01
 
 
+def _output_names(y):
+    """The string names of ``y``'s targets (a pandas DataFrame's columns or a
+    named Series'), or None, as scikit-learn reads ``feature_names_in_``."""
+    columns = getattr(y, "columns", None)
+    if columns is not None and getattr(y, "ndim", 0) == 2:
+        names = list(columns)
+    elif getattr(y, "ndim", 0) == 1 and isinstance(getattr(y, "name", None), str):
+        names = [y.name]
+    else:
+        return None
+    return names if all(isinstance(name, str) for name in names) else None
+
+
 class SCANNRegressor(RegressorMixin, BaseSCANN):
     """Synthesize a compact, accurate neural network for tabular regression.
 
@@ -126,6 +139,10 @@ class SCANNRegressor(RegressorMixin, BaseSCANN):
     ----------
     n_outputs_ : int
         Number of targets.
+    output_names_ : ndarray of shape (`n_outputs_`,)
+        Names of the targets seen during fit (a pandas DataFrame's string
+        columns, or a named Series'); defined only when ``y`` had them.
+        Saved files keep them.
     target_mean_ : ndarray of shape (n_outputs,)
         Mean of each target at fit (the standardisation).
     target_scale_ : ndarray of shape (n_outputs,)
@@ -195,6 +212,7 @@ class SCANNRegressor(RegressorMixin, BaseSCANN):
 
     def _check_training_data(self, X, y, sample_weight):
         """Validated ``X``, standardised 2-D targets, weights and the scaling."""
+        names = _output_names(y)
         X, y = self._check_X(X, y)
         y = np.asarray(y, dtype=np.float64)
         if y.ndim == 2 and y.shape[1] == 1:
@@ -216,7 +234,12 @@ class SCANNRegressor(RegressorMixin, BaseSCANN):
         # network then predicts exactly its mean.
         standardised = (targets - mean) / np.where(scale > 0, scale, 1.0)
         standardised = standardised.astype(np.float32)
-        state = {"target_mean": mean, "target_scale": scale, "single": y.ndim == 1}
+        state = {
+            "target_mean": mean,
+            "target_scale": scale,
+            "single": y.ndim == 1,
+            "output_names": names,
+        }
         return X, standardised, sample_weight, state
 
     def _n_outputs(self, targets, target_state) -> int:
@@ -296,19 +319,35 @@ class SCANNRegressor(RegressorMixin, BaseSCANN):
         biases[outputs] = biases[outputs] * scale + mean
         return CompactNetwork(topology, weights, biases)
 
-    def _set_fitted(self, network, *, target_mean, target_scale, single, **fitted):
+    def _set_fitted(
+        self,
+        network,
+        *,
+        target_mean,
+        target_scale,
+        single,
+        output_names=None,
+        **fitted,
+    ):
         """Set every fitted attribute from a network and what fit recorded."""
         self.target_mean_ = np.asarray(target_mean, dtype=np.float64)
         self.target_scale_ = np.asarray(target_scale, dtype=np.float64)
         self.n_outputs_ = int(self.target_mean_.size)
         self._single_output = bool(single)
+        if output_names is None:
+            # A refit on unnamed targets forgets the names of the last ones.
+            self.__dict__.pop("output_names_", None)
+        else:
+            self.output_names_ = np.asarray(output_names, dtype=object)
         super()._set_fitted(network, **fitted)
 
     def _target_state(self) -> dict:
+        names = getattr(self, "output_names_", None)
         return {
             "target_mean": self.target_mean_,
             "target_scale": self.target_scale_,
             "single": self._single_output,
+            "output_names": None if names is None else list(names),
         }
 
     def predict(self, X):

@@ -278,12 +278,43 @@ def test_forged_multi_output_file_is_refused(three_targets, tmp_path, edit, matc
         load(with_metadata(path, metadata, tmp_path / "forged.npz"))
 
 
+def test_output_names_are_kept_saved_and_forgotten_on_refit(three_targets, tmp_path):
+    pd = pytest.importorskip("pandas")
+    X, y, _ = three_targets
+    Y = pd.DataFrame(y, columns=["north", "south", "east"])
+    model = fitted(X, Y)
+    assert model.output_names_.tolist() == ["north", "south", "east"]
+    assert metadata_of(model.save(tmp_path / "named.npz"))["output_names"] == [
+        "north",
+        "south",
+        "east",
+    ]
+    loaded = load(tmp_path / "named.npz")
+    assert loaded.output_names_.tolist() == ["north", "south", "east"]
+    assert np.array_equal(loaded.predict(X), model.predict(X))
+    frontier_step = min(model.frontier_networks_)
+    budget = model.history_[frontier_step]["n_connections"]
+    assert model.select(max_connections=budget).output_names_.tolist() == [
+        "north",
+        "south",
+        "east",
+    ]
+    series = fitted(X, pd.Series(y[:, 0], name="price"))
+    assert series.output_names_.tolist() == ["price"]
+    # Unnamed (or not all string) targets have no names; a refit forgets them.
+    model.fit(X[:N_TRAIN], y[:N_TRAIN])
+    assert not hasattr(model, "output_names_")
+    assert not hasattr(fitted(X, pd.DataFrame(y)), "output_names_")
+    assert metadata_of(model.save(tmp_path / "plain.npz"))["output_names"] is None
+
+
 def test_output_names_are_accepted_when_well_formed(three_targets, tmp_path):
     X, _, model = three_targets
     path = model.save(tmp_path / "model.npz")
     metadata = {**metadata_of(path), "output_names": ["a", "b", "c"]}
     loaded = load(with_metadata(path, metadata, tmp_path / "named.npz"))
     assert np.array_equal(loaded.predict(X), model.predict(X))
+    assert loaded.output_names_.tolist() == ["a", "b", "c"]
 
 
 @pytest.mark.parametrize(
