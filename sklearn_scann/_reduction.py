@@ -344,6 +344,14 @@ class DimensionalityReducer(TransformerMixin, BaseEstimator):
         multi-output ``y`` (see Notes). An ``n_neighbors`` parameter (also a
         nested ``step__n_neighbors``) larger than the smallest training fold
         is lowered to its number of samples.
+    confirm_with : estimator object, default=None
+        With ``method="auto"``, the model that will learn from the reduced
+        features (e.g. the network itself): the probe's choice and keeping
+        every feature as it is are cross-validated again with it, on the
+        same folds, and the reduction is kept only where it scores within
+        one standard error (over the folds) of every feature's mean score;
+        otherwise every feature is kept (``"identity"``). None trusts the
+        probe. :func:`make_dr_scann` passes the starting network.
     cv : int, cross-validation generator or iterable, default=3
         Cross-validation of ``method="auto"``. An int is the number of folds of
         a shuffled :class:`~sklearn.model_selection.StratifiedKFold` seeded by
@@ -391,6 +399,10 @@ class DimensionalityReducer(TransformerMixin, BaseEstimator):
         ``(method, n_components)`` with ``n_components`` an int (after any
         lowering to what the method returns on a training fold). Empty
         unless ``method="auto"``.
+    confirm_scores_ : dict
+        ``confirm_with``'s mean cross-validated score for the probe's choice
+        and for ``("identity", n_features)``, keyed like ``scores_``. Empty
+        unless ``confirm_with`` re-scored a reduction.
     scaler_ : MinMaxScaler, MaxAbsScaler or None
         The fitted scaler: a ``MaxAbsScaler`` when fitted on sparse ``X``;
         None when ``scale=False``.
@@ -535,6 +547,7 @@ class DimensionalityReducer(TransformerMixin, BaseEstimator):
         "candidate_methods": [list, tuple, None],
         "candidate_components": [list, tuple],
         "estimator": [HasMethods(["fit", "predict"]), None],
+        "confirm_with": [HasMethods(["fit", "predict"]), None],
         "cv": ["cv_object"],
         "n_jobs": [Integral, None],
         "max_samples": [Interval(Integral, 1, None, closed="left"), None],
@@ -551,6 +564,7 @@ class DimensionalityReducer(TransformerMixin, BaseEstimator):
         candidate_methods=None,
         candidate_components=(0.25, 0.5),
         estimator=None,
+        confirm_with=None,
         cv=3,
         n_jobs=None,
         max_samples=2000,
@@ -563,6 +577,7 @@ class DimensionalityReducer(TransformerMixin, BaseEstimator):
         self.candidate_methods = candidate_methods
         self.candidate_components = candidate_components
         self.estimator = estimator
+        self.confirm_with = confirm_with
         self.cv = cv
         self.n_jobs = n_jobs
         self.max_samples = max_samples
@@ -733,18 +748,10 @@ class DimensionalityReducer(TransformerMixin, BaseEstimator):
             candidates += [(method, size) for size in sorted(capped) if size >= 1]
         if sizes[-1] == n_features:
             candidates.append((IDENTITY, n_features))
-        scores, errors = {}, {}
-        # Small matrices: threaded BLAS buys nothing here, and on a busy machine
-        # its spinning threads made the default search on load_digits 10x slower.
-        with warnings.catch_warnings(), threadpool_limits(limits=1, user_api="blas"):
-            # Isomap completes a disconnected neighbour graph itself; one warning
-            # per fold of every candidate would only be noise here.
-            warnings.filterwarnings("ignore", message=_ISOMAP_GRAPH_WARNING)
-            warnings.filterwarnings("ignore", category=SparseEfficiencyWarning)
-            # A candidate that did not converge (FastICA on some folds) is
-            # judged by its score like any other; the warning is shown only
-            # when the chosen method is fitted.
-            warnings.filterwarnings("ignore", category=ConvergenceWarning)
+
+        def cross_validate(candidates, estimator):
+            """Mean score and its standard error (over folds) per candidate."""
+            scores, errors = {}, {}
             for method, n_components in candidates:
                 pipeline = self._pipeline(
                     method, n_components, seed, n_train, sparse, estimator
@@ -765,15 +772,41 @@ class DimensionalityReducer(TransformerMixin, BaseEstimator):
                     if len(fold_scores) > 1
                     else 0.0
                 )
-        self.scores_ = scores
-        order = {method: rank for rank, method in enumerate([*methods, IDENTITY])}
-        best = max(scores, key=lambda key: (scores[key], -key[1], -order[key[0]]))
-        if self.selection == "smallest":
-            # The one-standard-error rule: the fewest components scoring
-            # within one standard error (over folds) of the best candidate.
-            floor = scores[best] - errors[best] - 1e-12
-            eligible = [key for key in scores if scores[key] >= floor]
-            best = min(eligible, key=lambda key: (key[1], -scores[key], order[key[0]]))
+            return scores, errors
+
+        # Small matrices: threaded BLAS buys nothing here, and on a busy machine
+        # its spinning threads made the default search on load_digits 10x slower.
+        with warnings.catch_warnings(), threadpool_limits(limits=1, user_api="blas"):
+            # Isomap completes a disconnected neighbour graph itself; one warning
+            # per fold of every candidate would only be noise here.
+            warnings.filterwarnings("ignore", message=_ISOMAP_GRAPH_WARNING)
+            warnings.filterwarnings("ignore", category=SparseEfficiencyWarning)
+            # A candidate that did not converge (FastICA on some folds) is
+            # judged by its score like any other; the warning is shown only
+            # when the chosen method is fitted.
+            warnings.filterwarnings("ignore", category=ConvergenceWarning)
+            scores, errors = cross_validate(candidates, estimator)
+            self.scores_ = scores
+            order = {method: rank for rank, method in enumerate([*methods, IDENTITY])}
+            best = max(scores, key=lambda key: (scores[key], -key[1], -order[key[0]]))
+            if self.selection == "smallest":
+                # The one-standard-error rule: the fewest components scoring
+                # within one standard error (over folds) of the best candidate.
+                floor = scores[best] - errors[best] - 1e-12
+                eligible = [key for key in scores if scores[key] >= floor]
+                best = min(
+                    eligible, key=lambda key: (key[1], -scores[key], order[key[0]])
+                )
+            self.confirm_scores_ = {}
+            if self.confirm_with is not None and best[0] != IDENTITY:
+                # The probe's reduction against every feature, scored by the
+                # model that will learn from them: kept only within one
+                # standard error of what every feature gives that model.
+                every = (IDENTITY, n_features)
+                confirmed, spread = cross_validate([best, every], self.confirm_with)
+                self.confirm_scores_ = confirmed
+                if confirmed[best] < confirmed[every] - spread[every] - 1e-12:
+                    best = every
         return best
 
     # -- fit / transform ------------------------------------------------------
@@ -832,6 +865,7 @@ default=None
                 self.n_components, X.shape[1], "n_components", at_most_features=True
             )
             self.scores_ = {}
+            self.confirm_scores_ = {}
         rows = np.arange(X.shape[0])
         if (
             _is_quadratic(method, sparse=issparse(X))

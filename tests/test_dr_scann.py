@@ -101,6 +101,28 @@ def test_make_dr_scann_builds_the_pipeline(digits, fast):
     np.testing.assert_allclose(reduced.std(axis=0), 1, atol=1e-6)
 
 
+@pytest.mark.parametrize("task", ["classification", "regression"])
+def test_the_starting_network_confirms_the_probes_choice(task):
+    model = make_dr_scann(
+        task=task, scheme="C", hidden_layer_sizes=(8,), alpha=0.01, random_state=3
+    )
+    confirm = model["dr"].confirm_with
+    network = confirm["scann"]
+    assert [name for name, _ in confirm.steps] == ["standardize", "scann"]
+    assert type(network) is type(model["scann"])
+    # the network of the same settings, stopped at its start and trained on
+    # every row of a fold
+    assert (network.scheme, network.hidden_layer_sizes) == ("C", (8,))
+    assert (network.alpha, network.random_state) == (0.01, 3)
+    assert (network.n_rounds, network.fine_tune, network.validation_fraction) == (
+        0,
+        False,
+        0.0,
+    )
+    trusting = make_dr_scann(task=task, reducer_params={"confirm_with": None})
+    assert trusting["dr"].confirm_with is None
+
+
 def test_auto_keeps_every_feature_when_reducing_costs_accuracy():
     # Two interleaved half moons: any one-dimensional projection mixes the
     # classes, which the nearest-neighbour probe sees and a linear one does not.

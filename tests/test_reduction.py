@@ -238,6 +238,64 @@ def test_auto_scores_with_the_given_estimator(data):
     assert reducer.scores_[("pca", 2)] == pytest.approx(majority, abs=0.02)
 
 
+def _spread_classes(n=600, d=12, seed=0):
+    """Two classes of the same mean and different spread (as the ring set)."""
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 2, n)
+    return rng.normal(size=(n, d)) * np.where(y[:, None] == 1, 2.0, 1.0), y
+
+
+def _quadratic_model():
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import PolynomialFeatures, StandardScaler
+
+    return make_pipeline(
+        PolynomialFeatures(2), StandardScaler(), LogisticRegression(max_iter=500)
+    )
+
+
+def test_confirm_with_keeps_every_feature_where_the_model_needs_them():
+    # A nearest-neighbour probe prefers 3 random directions to 12 features on
+    # data whose classes differ in spread only; a model that sees the
+    # spread (quadratic features) needs all of them.
+    X, y = _spread_classes()
+    options = {
+        "candidate_methods": ["pca", "gaussian_random_projection"],
+        "candidate_components": (0.25, 0.5, 1.0),
+        "estimator": KNeighborsClassifier(15),
+        "random_state": 0,
+    }
+    probe_only = DimensionalityReducer(**options).fit(X, y)
+    assert probe_only.method_ != "identity"
+    assert probe_only.confirm_scores_ == {}
+    confirmed = DimensionalityReducer(**options, confirm_with=_quadratic_model())
+    confirmed.fit(X, y)
+    assert (confirmed.method_, confirmed.n_components_) == ("identity", 12)
+    reduced = (probe_only.method_, probe_only.n_components_)
+    assert set(confirmed.confirm_scores_) == {reduced, ("identity", 12)}
+    assert confirmed.confirm_scores_[("identity", 12)] > (
+        confirmed.confirm_scores_[reduced] + 0.1
+    )
+    # The probe's own scores are those of the search without confirmation.
+    assert confirmed.scores_ == probe_only.scores_
+
+
+def test_confirm_with_keeps_a_reduction_the_model_does_not_miss():
+    # Two classes apart along one direction: 3 principal components carry it.
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 600)
+    X = rng.normal(size=(600, 12)) + np.where(y[:, None] == 1, 0.5, -0.5)
+    reducer = DimensionalityReducer(
+        candidate_methods=["pca"],
+        candidate_components=(0.25, 0.5, 1.0),
+        estimator=KNeighborsClassifier(15),
+        confirm_with=LogisticRegression(),
+        random_state=0,
+    ).fit(X, y)
+    assert (reducer.method_, reducer.n_components_) == ("pca", 3)
+    assert set(reducer.confirm_scores_) == {("pca", 3), ("identity", 12)}
+
+
 def test_auto_is_reproducible(auto_fit, data):
     X, y, X_new = data
     again = DimensionalityReducer(
