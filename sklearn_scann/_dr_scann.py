@@ -144,7 +144,9 @@ def make_dr_scann(
         and the reduction is kept only within one standard error of every
         feature. The probe alone kept 5 of ring's 20 features and lost 10
         points there; pass ``reducer_params={"confirm_with": None}`` to
-        trust it.
+        trust it. The confirming network is built from this function's
+        arguments: a later ``set_params(scann__...)`` does not reach it
+        (``dr__confirm_with__scann__...`` does).
     scheme : {"A", "B", "C"}, default="B"
         SCANN scheme.
     hidden_layer_sizes : tuple of int or float, default=None
