@@ -435,7 +435,10 @@ class DimensionalityReducer(TransformerMixin, BaseEstimator):
     reductions that make the classes linearly separable, which a network does
     not strictly need; pass, for example, an
     :class:`~sklearn.neural_network.MLPClassifier` as ``estimator`` to follow
-    the paper more closely. The default search (eight methods, two ratios,
+    the paper more closely, or keep the fast probe to rank the candidates and
+    let the model itself judge the winner against every feature
+    (``confirm_with``, two more cross-validations), as :func:`make_dr_scann`
+    does with its starting network. The default search (eight methods, two ratios,
     three folds) takes about ten seconds on ``load_digits`` (1,797 x 64) on
     two CPU cores; Isomap and kernel PCA grow with the square of the number
     of samples or faster and dominate on larger data, where
