@@ -743,13 +743,34 @@ def _layer_code(network, target: int, name: str, literals: _Literals, store: str
     return data, loop, n_values, n_index_bytes
 
 
+def _computed_layers(network: CompactNetwork) -> list[int]:
+    """Layers the forward pass computes, in order, the output layer last.
+
+    Empty hidden layers and those with no path to the output get no code.
+    """
+    sizes = network.topology.layer_sizes
+    return [t for t in sorted(_needed_layers(network) - {0}) if sizes[t]]
+
+
+def _source_opening(name: str, summary: str, header: str | None) -> list[str]:
+    """A ``.c`` file's first lines: its comment, its own header, ``header``."""
+    return [
+        f"/* {name}.c: forward pass of the network declared in {name}.h.",
+        " *",
+        *(
+            " * " + line
+            for line in textwrap.wrap(summary, width=_WIDTH - 3, break_on_hyphens=False)
+        ),
+        " */",
+        f'#include "{name}.h"',
+        *(["", f"#include <{header}>"] if header else []),
+    ]
+
+
 def _source_text(network, outputs, name: str, literals) -> str:
     topology = network.topology
     ctype, zero = literals.ctype, literals.zero
-    # Empty hidden layers and those with no path to the output get no code.
-    computed = [
-        t for t in sorted(_needed_layers(network) - {0}) if topology.layer_sizes[t]
-    ]
+    computed = _computed_layers(network)
     hidden = computed[:-1]
     data, loops, n_values, n_index_bytes = [], [], 0, 0
     for target in computed:
@@ -779,15 +800,7 @@ def _source_text(network, outputs, name: str, literals) -> str:
         "heap-allocated, so every function is reentrant."
     )
     lines = [
-        f"/* {name}.c: forward pass of the network declared in {name}.h.",
-        " *",
-        *(
-            " * " + line
-            for line in textwrap.wrap(summary, width=_WIDTH - 3, break_on_hyphens=False)
-        ),
-        " */",
-        f'#include "{name}.h"',
-        *(["", "#include <math.h>"] if outputs.uses_math else []),
+        *_source_opening(name, summary, "math.h" if outputs.uses_math else None),
         *outputs.data(),
         *data,
         "",
@@ -1126,9 +1139,7 @@ def _quantized_source_text(quantized, outputs, name: str) -> str:
     topology = network.topology
     macro = name.upper()
     T, A, _ = _quantized_types(quantized)
-    computed = [
-        t for t in sorted(_needed_layers(network) - {0}) if topology.layer_sizes[t]
-    ]
+    computed = _computed_layers(network)
     hidden = computed[:-1]
     data, loops, counters, sizes = [], [], set(), np.zeros(3, dtype=int)
     for target in computed:
@@ -1216,20 +1227,12 @@ def _quantized_source_text(quantized, outputs, name: str) -> str:
         if classifier and outputs.binary
         else []
     )
+    # int32_t, the one type that needs a header, is only ever a bias type.
+    wide_bias = any(
+        _bias_type(quantized.layers[t].bias)[0] == "int32_t" for t in computed
+    )
     lines = [
-        f"/* {name}.c: forward pass of the network declared in {name}.h.",
-        " *",
-        *(
-            " * " + line
-            for line in textwrap.wrap(summary, width=_WIDTH - 3, break_on_hyphens=False)
-        ),
-        " */",
-        f'#include "{name}.h"',
-        *(
-            ["", "#include <stdint.h>"]
-            if "static const int32_t" in "".join(data)
-            else []
-        ),
+        *_source_opening(name, summary, "stdint.h" if wide_bias else None),
         *outputs.data(),
         *data,
         "",

@@ -313,7 +313,7 @@ def quantization_report(model, X, y, *, dtype="int8", X_calibration=None):
     >>> report["weight_bytes_quantized"] < report["weight_bytes_float"]
     True
     """
-    from ._export import _needed_layers
+    from ._export import _computed_layers
 
     regression = is_regressor(model)
     check_is_fitted(model, ["network_", "n_features_in_"])
@@ -338,7 +338,7 @@ def quantization_report(model, X, y, *, dtype="int8", X_calibration=None):
         agreement = float(np.mean(labels == predicted))
         difference = float("nan")
     sizes = network.topology.layer_sizes
-    computed = [t for t in sorted(_needed_layers(network) - {0}) if sizes[t]]
+    computed = _computed_layers(network)
     float_bytes = 4 * sum(
         sizes[t] + sum(block.nnz for _, block in network.blocks[t]) for t in computed
     )
