@@ -80,12 +80,17 @@ int main(void)
 """
 
 
-def compile_and_run(directory, name, harness, stdin=""):
-    """Compile ``main.c`` with the exported ``<name>.c`` and return its stdout."""
+def compile_and_run(directory, name, harness, stdin="", *, link_math=True):
+    """Compile ``main.c`` with the exported ``<name>.c`` and return its stdout.
+
+    ``link_math=False`` links without ``-lm``: the code must call no math
+    function.
+    """
     (directory / "main.c").write_text(harness)
     program = directory / "main"
+    libraries = ["-lm"] if link_math else []
     build = subprocess.run(
-        [C_COMPILER, *C_FLAGS, "main.c", f"{name}.c", "-o", str(program), "-lm"],
+        [C_COMPILER, *C_FLAGS, "main.c", f"{name}.c", "-o", str(program), *libraries],
         cwd=directory,
         capture_output=True,
         text=True,

@@ -2,14 +2,12 @@
 
 # SPDX-License-Identifier: BSD-3-Clause
 
-import shutil
-import subprocess
-
 import numpy as np
 import pytest
 from sklearn.datasets import load_diabetes, load_digits
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
+from test_export import compile_and_run, needs_cc
 
 from sklearn_scann import (
     SCANNClassifier,
@@ -21,17 +19,6 @@ from sklearn_scann import (
 from sklearn_scann._compact import CompactNetwork
 from sklearn_scann._quantize import quantize_network
 
-C_COMPILER = shutil.which("cc") or shutil.which("gcc")
-needs_cc = pytest.mark.skipif(C_COMPILER is None, reason="needs a C compiler")
-C_FLAGS = [
-    "-std=c99",
-    "-pedantic",
-    "-O2",
-    "-Wall",
-    "-Wextra",
-    "-Wdouble-promotion",
-    "-Werror",
-]
 # A regressor's int16 predictions against model.predict, relative to the
 # standard deviation of the targets (diabetes: 2e-4 measured, from rounding
 # 15-bit activations).
@@ -77,26 +64,10 @@ REGRESSOR_DRIVER = row_driver(
 
 def run_exported(directory, name, driver, X):
     """Compile ``driver`` with ``<name>.c`` and feed it the rows of ``X``."""
-    (directory / "main.c").write_text(driver.format(name=name, NAME=name.upper()))
-    build = subprocess.run(
-        [C_COMPILER, *C_FLAGS, "main.c", f"{name}.c", "-o", "main", "-lm"],
-        cwd=directory,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    if build.returncode != 0:
-        pytest.fail(f"the exported C does not compile:\n{build.stderr}")
     stdin = "\n".join(" ".join(repr(float(v)) for v in row) for row in X)
-    result = subprocess.run(
-        [str(directory / "main")],
-        input=stdin,
-        check=True,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    return np.loadtxt(result.stdout.splitlines(), ndmin=2)
+    harness = driver.format(name=name, NAME=name.upper())
+    printed = compile_and_run(directory, name, harness, stdin)
+    return np.loadtxt(printed.splitlines(), ndmin=2)
 
 
 @pytest.fixture(scope="module")

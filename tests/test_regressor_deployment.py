@@ -5,8 +5,6 @@
 import copy
 import io
 import json
-import shutil
-import subprocess
 import zipfile
 
 import matplotlib
@@ -18,6 +16,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from sklearn.datasets import load_diabetes, load_iris, make_regression  # noqa: E402
 from sklearn.exceptions import NotFittedError  # noqa: E402
+from test_export import compile_and_run, needs_cc  # noqa: E402
 
 from sklearn_scann import (  # noqa: E402
     CostModel,
@@ -343,10 +342,6 @@ def test_huge_json_integers_are_a_value_error(diabetes, tmp_path, param, value):
 
 # -- C export ------------------------------------------------------------------------
 
-C_FLAGS = ["-std=c99", "-Wall", "-Wextra", "-pedantic", "-Wdouble-promotion", "-O2"]
-C_COMPILER = shutil.which("cc") or shutil.which("gcc")
-needs_cc = pytest.mark.skipif(C_COMPILER is None, reason="needs a C compiler")
-
 HARNESS = """\
 #include <stdio.h>
 #include "{name}.h"
@@ -379,25 +374,10 @@ def c_predictions(directory, name, dtype, X) -> np.ndarray:
         scan="%f" if dtype == "float" else "%lf",
         digits=9 if dtype == "float" else 17,
     )
-    (directory / "main.c").write_text(harness)
-    # No -lm: a regressor's code calls no math function.
-    build = subprocess.run(
-        [C_COMPILER, *C_FLAGS, "-Werror", "main.c", f"{name}.c", "-o", "main"],
-        cwd=directory,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert build.returncode == 0, f"the exported C does not compile:\n{build.stderr}"
     rows = "\n".join(" ".join(repr(float(v)) for v in row) for row in X)
-    result = subprocess.run(
-        [str(directory / "main")],
-        input=rows.encode("ascii"),
-        capture_output=True,
-        check=True,
-        timeout=60,
-    )
-    return np.loadtxt(result.stdout.decode().splitlines(), ndmin=2)
+    # No -lm: a regressor's code calls no math function.
+    printed = compile_and_run(directory, name, harness, rows, link_math=False)
+    return np.loadtxt(printed.splitlines(), ndmin=2)
 
 
 @needs_cc
