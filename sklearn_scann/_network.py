@@ -88,12 +88,48 @@ class MaskedNetwork(nn.Module):
             name = f"mask_{target}"
             self.register_buffer(name, torch.as_tensor(mask, dtype=dtype))
             self.masks.append(name)
+        # Per layer, the first column of its weight that reads a hidden
+        # layer (the input layer, when a source, comes first) and the hidden
+        # sources with their column spans: what the backward pass sends
+        # gradients to.
+        self.hidden_columns = []
+        for target in range(1, topology.n_layers):
+            start, spans = 0, []
+            for source in self.sources[target]:
+                size = topology.layer_sizes[source]
+                if source > 0:
+                    spans.append((source, start, size))
+                start += size
+            first = spans[0][1] if spans else start
+            self.hidden_columns.append(
+                (first, [(src, col - first, size) for src, col, size in spans])
+            )
+
+    _parts = None
+
+    def _apply(self, *args, **kwargs):
+        # Moving the module replaces its buffers: forget the cached lists.
+        self._parts = None
+        return super()._apply(*args, **kwargs)
+
+    def parts(self):
+        """``(weights, biases, masks)``: per non-input layer, as plain lists.
+
+        Cached: indexing a ParameterList costs more than the arithmetic of
+        a small layer.
+        """
+        if self._parts is None:
+            self._parts = (
+                list(self.weight),
+                list(self.bias),
+                [getattr(self, m) for m in self.masks],
+            )
+        return self._parts
 
     def effective_weights(self) -> list[torch.Tensor]:
         """``W_l * M_l`` for every non-input layer."""
-        return [
-            w * getattr(self, m) for w, m in zip(self.weight, self.masks, strict=True)
-        ]
+        weights, _, masks = self.parts()
+        return [w * m for w, m in zip(weights, masks, strict=True)]
 
     def propagate(self, X, weights, *, keep_hidden: bool = False):
         """Forward pass with the given effective weights.
@@ -110,13 +146,74 @@ class MaskedNetwork(nn.Module):
                 if len(sources) == 1
                 else torch.cat([hidden[s] for s in sources], dim=1)
             )
-            z = torch.addmm(self.bias[target - 1], inputs, weights[target - 1].T)
+            z = torch.addmm(self.parts()[1][target - 1], inputs, weights[target - 1].T)
             hidden.append(z if target == last else torch.relu(z))
         return (hidden[-1], hidden) if keep_hidden else hidden[-1]
 
     def forward(self, X, sample_weight=None):
         # ``sample_weight`` travels with X through skorch; the loss reads it.
         return self.propagate(X, self.effective_weights())
+
+    def forward_for_training(self, X):
+        """Outputs of ``X`` and what :meth:`set_gradients` needs.
+
+        Call it under ``torch.no_grad()``: no autograd graph is built.
+        Returns ``(outputs, cache)``; the cache holds every layer's
+        effective weight, the concatenated inputs it multiplied and the
+        activations.
+        """
+        _, biases, _ = self.parts()
+        weights = self.effective_weights()
+        hidden, inputs = [X], []
+        last = len(self.layer_sizes) - 1
+        for target in range(1, last + 1):
+            sources = self.sources[target]
+            layer_input = (
+                hidden[sources[0]]
+                if len(sources) == 1
+                else torch.cat([hidden[s] for s in sources], dim=1)
+            )
+            z = torch.addmm(biases[target - 1], layer_input, weights[target - 1].T)
+            inputs.append(layer_input)
+            hidden.append(z if target == last else torch.relu(z))
+        return hidden[-1], (weights, inputs, hidden)
+
+    def set_gradients(self, output_gradient, cache):
+        """Set every parameter's ``.grad`` from the gradient of the loss at the outputs.
+
+        The backward pass of :meth:`forward_for_training` (call it under
+        ``torch.no_grad()`` too), written out: for each layer from the
+        last, ``dW = (dZ^T @ input) * M``, ``db = sum dZ`` and ``dZ @ W``
+        sent back to the hidden layers it reads (ReLU passing the gradient
+        where the activation is positive). It gives autograd's gradients
+        (up to float rounding) at a fraction of the cost on networks this
+        small, where autograd's per-operation bookkeeping, not arithmetic,
+        dominates an update. Masked weights get a zero gradient, so an
+        optimizer step leaves them at 0.
+        """
+        parameters, biases, masks = self.parts()
+        weights, inputs, hidden = cache
+        last = len(self.layer_sizes) - 1
+        upstream = [None] * (last + 1)
+        upstream[last] = output_gradient
+        for target in range(last, 0, -1):
+            grad = upstream[target]
+            if grad is None:  # a layer nothing reads: no gradient reaches it
+                grad = torch.zeros_like(hidden[target])
+            elif target != last:
+                grad = grad * (hidden[target] > 0)
+            layer = target - 1
+            parameters[layer].grad = (grad.T @ inputs[layer]) * masks[layer]
+            biases[layer].grad = grad.sum(dim=0)
+            first, spans = self.hidden_columns[layer]
+            if not spans:
+                continue
+            back = grad @ weights[layer][:, first:]
+            for source, column, size in spans:
+                part = back.narrow(1, column, size)
+                upstream[source] = (
+                    part if upstream[source] is None else upstream[source] + part
+                )
 
 
 def build_network(topology: Topology, weights, biases, dtype=torch.float32):

@@ -19,10 +19,12 @@ from ._topology import Topology
 
 __all__ = [
     "BatchDataset",
+    "LeanAdam",
     "SCANNNet",
     "ShuffledBatches",
     "Trainer",
     "class_logits_tensor",
+    "loss_and_output_gradient",
     "per_sample_loss",
 ]
 
@@ -54,6 +56,100 @@ def per_sample_loss(outputs: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     return torch.nn.functional.cross_entropy(
         class_logits_tensor(outputs), y, reduction="none"
     )
+
+
+def loss_and_output_gradient(outputs, y, sample_weight=None):
+    """The batch's mean (weighted) loss and its gradient with respect to ``outputs``.
+
+    The loss is that of :func:`per_sample_loss`, averaged over the batch
+    (each sample multiplied by its weight, which has mean 1 over the
+    dataset); the gradient is written out rather than taken by autograd:
+    ``2 (outputs - y) / n_outputs`` per sample for squared errors,
+    ``softmax(logits) - onehot(y)`` for the cross-entropy (for a single
+    binary output ``z``, ``sigmoid(z) - y``), each divided by the batch
+    size and multiplied by the sample's weight. Call it under
+    ``torch.no_grad()``.
+    """
+    n = outputs.shape[0]
+    if y.is_floating_point():
+        difference = outputs - y
+        per_sample = (difference**2).mean(dim=1)
+        gradient = difference * (2.0 / (n * outputs.shape[1]))
+    else:
+        log_proba = torch.log_softmax(class_logits_tensor(outputs), dim=1)
+        rows = y.unsqueeze(1)
+        per_sample = -log_proba.gather(1, rows).squeeze(1)
+        gradient = log_proba.exp_()
+        gradient.scatter_add_(1, rows, torch.full_like(per_sample, -1.0).unsqueeze(1))
+        gradient.div_(n)
+        if outputs.shape[1] == 1:
+            # The logits are [0, z]: dL/dz is the second column.
+            gradient = gradient[:, 1:]
+    if sample_weight is None:
+        return per_sample.mean(), gradient
+    return (per_sample * sample_weight).mean(), gradient * sample_weight.unsqueeze(1)
+
+
+class LeanAdam(torch.optim.Adam):
+    """torch's Adam with a lean :meth:`fast_step` for the training hot loop.
+
+    On networks this small, ``Adam.step``'s Python work (profiling hooks,
+    grouping the tensors by device, argument checks) takes ten times the
+    fused kernel's arithmetic. ``fast_step`` calls the fused kernel
+    directly with the same state (``step``, ``exp_avg``, ``exp_avg_sq``
+    per parameter, one parameter group, no amsgrad), so that ``step`` and
+    ``fast_step`` may be mixed. Built with ``fused=True`` only (see
+    :func:`_fused_adam_options`).
+    """
+
+    _lists = None
+
+    def fast_step(self):
+        group = self.param_groups[0]
+        if self._lists is None:
+            params = list(group["params"])
+            if any(self.state[p] for p in params):
+                # Started by step(): its step counts are separate tensors.
+                self.step()
+                return
+            # One tensor holds every parameter's step count (views of it
+            # are the states' "step"), so that one add counts a step.
+            counts = torch.zeros(
+                len(params), dtype=torch.float32, device=params[0].device
+            )
+            for i, p in enumerate(params):
+                self.state[p].update(
+                    step=counts[i],
+                    exp_avg=torch.zeros_like(p),
+                    exp_avg_sq=torch.zeros_like(p),
+                )
+            self._lists = (
+                params,
+                [self.state[p]["exp_avg"] for p in params],
+                [self.state[p]["exp_avg_sq"] for p in params],
+                [self.state[p]["step"] for p in params],
+                counts,
+            )
+        params, exp_avgs, exp_avg_sqs, steps, counts = self._lists
+        beta1, beta2 = group["betas"]
+        counts.add_(1)
+        torch._fused_adam_(
+            params,
+            [p.grad for p in params],
+            exp_avgs,
+            exp_avg_sqs,
+            [],
+            steps,
+            amsgrad=False,
+            lr=float(group["lr"]),
+            beta1=beta1,
+            beta2=beta2,
+            weight_decay=group["weight_decay"],
+            eps=group["eps"],
+            maximize=False,
+            grad_scale=None,
+            found_inf=None,
+        )
 
 
 def class_logits_tensor(outputs: torch.Tensor) -> torch.Tensor:
@@ -146,6 +242,25 @@ class BatchDataset(torch.utils.data.Dataset):
         dense = torch.as_tensor(self.X[index.numpy()].toarray())
         return dense.to(self.device)
 
+    #: Most values (rows x features) of the whole-dataset batch kept by
+    #: :meth:`whole_batch`: 16 MiB of float32.
+    _WHOLE_BATCH_VALUES = 2**22
+
+    def whole_batch(self):
+        """Every sample as one batch (``self[all positions]``), kept if small.
+
+        When a batch is the whole dataset, shuffling changes nothing but the
+        order of a sum: on small data sets every epoch is this one batch,
+        gathered once instead of once per epoch.
+        """
+        cached = getattr(self, "_whole", None)
+        if cached is not None:
+            return cached
+        batch = self[torch.arange(len(self))]
+        if batch[0]["X"].numel() <= self._WHOLE_BATCH_VALUES:
+            self._whole = batch
+        return batch
+
     def __getitem__(self, positions):
         positions = positions.to(self.device)
         weight = self.sample_weight
@@ -175,6 +290,9 @@ class ShuffledBatches:
 
     def __iter__(self):
         n = len(self.dataset)
+        if n <= self.batch_size:
+            yield self.dataset.whole_batch()
+            return
         if self.shuffle:
             order = torch.randperm(n, generator=self.generator)
         else:
@@ -196,6 +314,14 @@ class SCANNNet(NeuralNet):
     and reads it back once per epoch (``history[-1, "train_loss"]``, the
     batch-size-weighted mean). A net given callbacks runs skorch's own
     epoch instead.
+
+    An update takes no autograd graph: the module's written-out backward
+    pass (:meth:`~sklearn_scann._network.MaskedNetwork.set_gradients`)
+    sets the gradients and :class:`LeanAdam` steps. On the suite's small
+    data sets, where an epoch is one or two updates of a network with a
+    few thousand weights, this halves the time of an update (133 rows x 60
+    features into 100 hidden neurons: 0.59 to 0.29 ms on one thread);
+    autograd still scores the dormant connections for growth.
 
     The loss is the cross-entropy (class codes) or the squared error
     (float targets; see :func:`per_sample_loss`), weighted by the batch's
@@ -225,7 +351,9 @@ class SCANNNet(NeuralNet):
         if self.callbacks_:
             super().run_single_epoch(iterator, training, prefix, step_fn, **fit_params)
             return
-        self._set_training(training)
+        if self.module_.training != training:
+            # Switching modes walks every submodule: only when it changes.
+            self._set_training(training)
         total, count, batches = 0.0, 0, 0
         for batch in iterator:
             step = step_fn(batch, **fit_params)
@@ -243,19 +371,28 @@ class SCANNNet(NeuralNet):
             self._apply_lr_cycle()
         if self.callbacks_:
             return super().train_step(batch, **fit_params)
-        optimizer = self.optimizer_
-        optimizer.zero_grad(set_to_none=True)
+        # The gradients are set, not accumulated: nothing to zero first.
         step = self.train_step_single(batch, **fit_params)
-        optimizer.step()
+        optimizer = self.optimizer_
+        if isinstance(optimizer, LeanAdam):
+            optimizer.fast_step()
+        else:
+            optimizer.step()
         return step
 
     def train_step_single(self, batch, **fit_params):
         if self.callbacks_:
             return super().train_step_single(batch, **fit_params)
+        # The module's written-out backward pass instead of autograd (see
+        # MaskedNetwork.set_gradients); the loss is get_loss's.
         Xi, yi = batch
-        y_pred = self.module_(Xi["X"])
-        loss = self.get_loss(y_pred, yi, X=Xi, training=True)
-        loss.backward()
+        module = self.module_
+        with torch.no_grad():
+            y_pred, cache = module.forward_for_training(Xi["X"])
+            loss, output_gradient = loss_and_output_gradient(
+                y_pred, yi, Xi["sample_weight"]
+            )
+            module.set_gradients(output_gradient, cache)
         return {"loss": loss, "y_pred": y_pred}
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
@@ -320,7 +457,8 @@ class Trainer:
         self.lr_schedule = lr_schedule
         generator = torch.Generator().manual_seed(int(seed))
         if solver == "adam":
-            optimizer, extra = torch.optim.Adam, _fused_adam_options()
+            extra = _fused_adam_options()
+            optimizer = LeanAdam if extra else torch.optim.Adam
         else:
             optimizer, extra = (
                 torch.optim.SGD,
