@@ -119,15 +119,19 @@ class StepScorer:
             self.scorer(estimator, rows[:, None], self._labels(rows), **kwargs)
         )
 
-    def _resampled_spread(self, score_of) -> float:
-        """Standard deviation of ``score_of(rows)`` over resamples of the rows."""
+    def _resampled_spread(self, score_of):
+        """Standard deviation of ``score_of(rows)`` over resamples of the rows.
+
+        A float, or one per entry where ``score_of`` returns an array.
+        """
         rng = np.random.default_rng(self.seed)
         n = self.y_valid.shape[0]
         with warnings.catch_warnings():
             # A resample may miss a class: the scorer's warning says so.
             warnings.simplefilter("ignore")
             draws = [score_of(rng.integers(0, n, n)) for _ in range(_BOOTSTRAP_DRAWS)]
-        return float(np.std(draws, ddof=1))
+        spread = np.std(draws, axis=0, ddof=1)
+        return float(spread) if spread.ndim == 0 else spread
 
     def _standard_error(self, estimator) -> float:
         return self._resampled_spread(lambda rows: self._score(estimator, rows))
@@ -217,6 +221,33 @@ class RegressionScorer(StepScorer):
         )
         self.mean = np.asarray(mean, dtype=float)
         self.scale = np.asarray(scale, dtype=float)
+        # Every scored step's R² per output (the default score only).
+        self.output_scores = []
+
+    def __call__(self, network_outputs):
+        result = super().__call__(network_outputs)
+        if self.scorer is None:
+            estimator, _, _ = self._stand_in(network_outputs)
+            rows = np.arange(self.y_valid.shape[0])
+            self.output_scores.append(self._output_r2(estimator, rows))
+        return result
+
+    def output_shortfall(self, i: int, j: int):
+        """How much R² step i falls below step j on each output (default score)."""
+        return self.output_scores[j] - self.output_scores[i]
+
+    def paired_output_errors(self, i: int, j: int):
+        """Per output, the standard error of the R² difference of steps i and j.
+
+        As :meth:`paired_standard_error`, output by output (needs
+        ``paired``).
+        """
+        if i == j:
+            return np.zeros_like(self.output_scores[i])
+        first, second = self.evaluated[i], self.evaluated[j]
+        return self._resampled_spread(
+            lambda rows: self._output_r2(first, rows) - self._output_r2(second, rows)
+        )
 
     def _stand_in(self, network_outputs):
         squared = ((network_outputs - self.y_valid) ** 2).mean(axis=1)
@@ -225,6 +256,10 @@ class RegressionScorer(StepScorer):
         return _RegressionOutputs(predictions), loss, False
 
     def _own_score(self, estimator, rows):
+        return float(self._output_r2(estimator, rows).mean())
+
+    def _output_r2(self, estimator, rows):
+        """R² of each output on the validation ``rows``."""
         y = self.y_valid[rows] * self.scale + self.mean
         predicted = estimator.predictions[rows]
         w = None if self.w_valid is None else self.w_valid[rows]
@@ -234,8 +269,7 @@ class RegressionScorer(StepScorer):
         # As scikit-learn's r2_score: a constant target scores 1 if it is
         # predicted exactly, else 0.
         r2 = np.where(spread > 0, 1 - residual / np.where(spread > 0, spread, 1), 0.0)
-        r2 = np.where((spread == 0) & (residual == 0), 1.0, r2)
-        return float(r2.mean())
+        return np.where((spread == 0) & (residual == 0), 1.0, r2)
 
     def _labels(self, rows):
         y = self.y_valid[rows] * self.scale + self.mean

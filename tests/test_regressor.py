@@ -234,18 +234,29 @@ def test_paired_standard_error_cancels_what_steps_share():
 
 
 class _FixedPairs:
-    """A stand-in step scorer whose every paired standard error is ``error``."""
+    """A stand-in step scorer whose every paired standard error is ``error``.
+
+    ``outputs`` optionally gives every step's R² per output.
+    """
 
     best_index = 0
+    n_scored = 1
 
-    def __init__(self, error):
+    def __init__(self, error, outputs=None):
         self.error = error
+        self.output_scores = [] if outputs is None else [np.array(o) for o in outputs]
 
     def last_against_best(self):
         return self.error
 
     def paired_standard_error(self, i, j):
         return 0.0 if i == j else self.error
+
+    def output_shortfall(self, i, j):
+        return self.output_scores[j] - self.output_scores[i]
+
+    def paired_output_errors(self, i, j):
+        return np.full(self.output_scores[i].size, 0.0 if i == j else self.error)
 
 
 @pytest.mark.parametrize(
@@ -296,3 +307,59 @@ def test_selection_takes_one_margin_per_step():
     assert select_checkpoint(history, "smallest", [0.0, 0.01, 0.1]) == 2
     assert select_checkpoint(history, "smallest", [0.0, 0.03, 0.01]) == 1
     assert select_checkpoint(history, "smallest", [0.0, 0.01, 0.01]) == 0
+
+
+def _history(scores_and_sizes):
+    return [
+        {
+            "validation_score": s,
+            "validation_loss": 1 - s,
+            "n_connections": n,
+            "changed": True,
+            "accepted": True,
+            "one_class": False,
+        }
+        for s, n in scores_and_sizes
+    ]
+
+
+@pytest.mark.parametrize("tolerance", ["auto", 0.01])
+def test_several_outputs_each_held_to_the_tolerance(tolerance):
+    # Step 1 loses 0.006 of mean R² (within 0.01) but 0.018 on its third
+    # output; step 2 loses 0.009 evenly. Selection takes step 2, and the
+    # schedule's tolerance for step 1 leaves it no room.
+    outputs = [[0.98, 0.97, 0.90], [0.98, 0.97, 0.882], [0.971, 0.961, 0.891]]
+    history = _history([(np.mean(o), n) for o, n in zip(outputs, [1000, 50, 100])])
+    model = SCANNRegressor(tolerance=tolerance)
+    pairs = _FixedPairs(0.001, outputs)
+    assert model._select_step(history, None, pairs) == 2
+    pairs.n_scored = 2  # step 1 is the last scored step
+    rule = model._tolerance_rule(None, 100, pairs)
+    assert rule(history[0]["validation_score"]) == pytest.approx(0.01 - 0.012)
+    # One output: no change to the rule.
+    single = _FixedPairs(0.001)
+    assert SCANNRegressor(tolerance=tolerance)._tolerance_rule(None, 100, single)(
+        0.9
+    ) == pytest.approx(0.01)
+
+
+def test_step_scorer_keeps_each_outputs_r2():
+    from sklearn_scann._scoring import RegressionScorer
+
+    rng = np.random.default_rng(0)
+    y = rng.normal(size=(50, 2))
+    scorer = RegressionScorer(
+        None, y, None, [0.0, 0.0], [1.0, 1.0], seed=0, bootstrap=False, paired=True
+    )
+    scorer(y.copy())  # perfect
+    worse_second = y.copy()
+    worse_second[:, 1] += rng.normal(scale=0.5, size=50)
+    scorer(worse_second)
+    np.testing.assert_allclose(scorer.output_scores[0], [1.0, 1.0])
+    assert scorer.output_scores[1][0] == 1.0 and scorer.output_scores[1][1] < 0.9
+    # Step 1 loses only on output 2; the mean score is the outputs' mean.
+    shortfall = scorer.output_shortfall(1, 0)
+    assert shortfall[0] == 0.0 and shortfall[1] > 0.1
+    errors = scorer.paired_output_errors(1, 0)
+    assert errors[0] == 0.0 and 0.0 < errors[1] < shortfall[1]
+    np.testing.assert_array_equal(scorer.paired_output_errors(1, 1), [0.0, 0.0])
