@@ -273,7 +273,9 @@ class SCANNRegressor(RegressorMixin, BaseSCANN):
         than 0.01 (as the classifier's never asks for less than one
         validation sample): on the regression suite, 20x fewer connections
         than ``MLPRegressor(100)`` instead of 6.4x, mean R² 0.805 instead
-        of 0.812 (the MLP's: 0.797).
+        of 0.812 (the MLP's: 0.797); with every target of the multi-output
+        set held to the rule as well (:meth:`_per_output_margin`), 13.8x
+        at a mean R² of 0.806.
         """
 
         def tolerance(best):
