@@ -198,11 +198,16 @@ def fit_child(task):
         _scann(seed, n_rounds=1, epochs_per_step=1, initial_epochs=1).fit(
             X[:300], y[:300]
         )
+        # A fixed number of epochs: every round runs (fixed schedule), no
+        # update floor raises a step's epochs and no fine-tuning follows.
         estimator = _scann(
             seed,
             n_rounds=N_ROUNDS,
             epochs_per_step=EPOCHS_PER_STEP,
             initial_epochs=INITIAL_EPOCHS,
+            min_updates_per_step=1,
+            pruning_schedule="fixed",
+            fine_tune=False,
         )
     else:
         _mlp(seed, 1).fit(X[:300], y[:300])
