@@ -137,18 +137,29 @@ class MaskedNetwork(nn.Module):
         Returns the logits, and with ``keep_hidden`` the list of every
         layer's activations as well (input first).
         """
-        hidden = [X]
+        hidden, _ = self._layers(X, weights)
+        return (hidden[-1], hidden) if keep_hidden else hidden[-1]
+
+    def _layers(self, X, weights):
+        """Every layer's activations (input first) and each layer's input.
+
+        A layer's input concatenates the activations of its source layers,
+        in order; the output layer returns logits.
+        """
+        biases = self.parts()[1]
+        hidden, inputs = [X], []
         last = len(self.layer_sizes) - 1
         for target in range(1, last + 1):
             sources = self.sources[target]
-            inputs = (
+            layer_input = (
                 hidden[sources[0]]
                 if len(sources) == 1
                 else torch.cat([hidden[s] for s in sources], dim=1)
             )
-            z = torch.addmm(self.parts()[1][target - 1], inputs, weights[target - 1].T)
+            z = torch.addmm(biases[target - 1], layer_input, weights[target - 1].T)
+            inputs.append(layer_input)
             hidden.append(z if target == last else torch.relu(z))
-        return (hidden[-1], hidden) if keep_hidden else hidden[-1]
+        return hidden, inputs
 
     def forward(self, X, sample_weight=None):
         # ``sample_weight`` travels with X through skorch; the loss reads it.
@@ -162,20 +173,8 @@ class MaskedNetwork(nn.Module):
         effective weight, the concatenated inputs it multiplied and the
         activations.
         """
-        _, biases, _ = self.parts()
         weights = self.effective_weights()
-        hidden, inputs = [X], []
-        last = len(self.layer_sizes) - 1
-        for target in range(1, last + 1):
-            sources = self.sources[target]
-            layer_input = (
-                hidden[sources[0]]
-                if len(sources) == 1
-                else torch.cat([hidden[s] for s in sources], dim=1)
-            )
-            z = torch.addmm(biases[target - 1], layer_input, weights[target - 1].T)
-            inputs.append(layer_input)
-            hidden.append(z if target == last else torch.relu(z))
+        hidden, inputs = self._layers(X, weights)
         return hidden[-1], (weights, inputs, hidden)
 
     def set_gradients(self, output_gradient, cache):

@@ -276,11 +276,8 @@ def test_auto_tolerance_is_the_paired_error_raised_to_a_hundredth_of_r2(
     assert rule(0.9) == pytest.approx(expected)
 
 
-@pytest.mark.parametrize("error, chosen", [(0.001, 1), (0.0, 1), (0.02, 1)])
-def test_auto_selection_keeps_a_smaller_step_within_a_hundredth_of_r2(error, chosen):
-    # Step 1 is 0.008 of R² below the best and 10x smaller; step 2 is 0.03
-    # below. A tiny paired error must not keep the big network.
-    history = [
+def _history(scores_and_sizes):
+    return [
         {
             "validation_score": s,
             "validation_loss": 1 - s,
@@ -289,8 +286,15 @@ def test_auto_selection_keeps_a_smaller_step_within_a_hundredth_of_r2(error, cho
             "accepted": True,
             "one_class": False,
         }
-        for s, n in [(0.900, 1000), (0.892, 100), (0.870, 10)]
+        for s, n in scores_and_sizes
     ]
+
+
+@pytest.mark.parametrize("error, chosen", [(0.001, 1), (0.0, 1), (0.02, 1)])
+def test_auto_selection_keeps_a_smaller_step_within_a_hundredth_of_r2(error, chosen):
+    # Step 1 is 0.008 of R² below the best and 10x smaller; step 2 is 0.03
+    # below. A tiny paired error must not keep the big network.
+    history = _history([(0.900, 1000), (0.892, 100), (0.870, 10)])
     model = SCANNRegressor()
     assert model._select_step(history, None, _FixedPairs(error)) == chosen
     strict = SCANNRegressor(tolerance=0.005)
@@ -307,20 +311,6 @@ def test_selection_takes_one_margin_per_step():
     assert select_checkpoint(history, "smallest", [0.0, 0.01, 0.1]) == 2
     assert select_checkpoint(history, "smallest", [0.0, 0.03, 0.01]) == 1
     assert select_checkpoint(history, "smallest", [0.0, 0.01, 0.01]) == 0
-
-
-def _history(scores_and_sizes):
-    return [
-        {
-            "validation_score": s,
-            "validation_loss": 1 - s,
-            "n_connections": n,
-            "changed": True,
-            "accepted": True,
-            "one_class": False,
-        }
-        for s, n in scores_and_sizes
-    ]
 
 
 @pytest.mark.parametrize("tolerance", ["auto", 0.01])
