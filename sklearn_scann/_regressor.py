@@ -274,42 +274,50 @@ class SCANNRegressor(RegressorMixin, BaseSCANN):
         validation sample): on the regression suite, 20x fewer connections
         than ``MLPRegressor(100)`` instead of 6.4x, mean R² 0.805 instead
         of 0.812 (the MLP's: 0.797); with every target of the multi-output
-        set held to the rule as well (:meth:`_per_output_margin`), 13.8x
+        set held to the rule as well (:meth:`_margin`), 13.8x
         at a mean R² of 0.806.
         """
 
         def tolerance(best):
-            last, best_step = step_scorer.n_scored - 1, step_scorer.best_index
-            if self.tolerance == "auto":
-                allowed = max(step_scorer.last_against_best(), self._r2_floor())
-            else:
-                allowed = float(self.tolerance)
-            return self._per_output_margin(step_scorer, last, best_step, allowed)
+            # The prune the schedule judges is the last scored step.
+            return self._margin(
+                step_scorer, step_scorer.n_scored - 1, step_scorer.best_index
+            )
 
         return tolerance
 
-    def _per_output_margin(self, step_scorer, i, best, allowed):
-        """The mean-R² margin of step i that holds every output to the tolerance.
+    def _margin(self, step_scorer, i, best) -> float:
+        """The R² step i may give up against the best step.
 
-        The schedule and selection compare mean R², and on several targets
-        the mean lets one target absorb the whole loss (one network for the
-        three meats targets lost 0.19 of R² on the hardest while the mean
-        lost 0.06). With the default score, each output's loss against the
-        best step must be within the tolerance too: its own paired standard
-        error raised to the floor (``"auto"``), or the number given. Where
-        one is not, the margin returned is below step i's loss of mean R²
-        by the worst excess, so that the step fails.
+        ``"auto"``: the paired standard error of the two steps' R², raised to
+        the floor; a number as given. The schedule and selection compare
+        mean R², and on several targets the mean lets one target absorb the
+        whole loss (one network for the three meats targets lost 0.19 of R²
+        on the hardest while the mean lost 0.06). With the default score,
+        each output's loss against the best step must be within the
+        tolerance too: its own paired standard error raised to the floor
+        (``"auto"``), or the number given. Where one is not, the margin
+        returned is below step i's loss of mean R² by the worst excess, so
+        that the step fails.
         """
+        auto = self.tolerance == "auto"
+        if auto:
+            floor = self._r2_floor()
+            allowed = max(step_scorer.paired_standard_error(i, best), floor)
+        else:
+            allowed = floor = float(self.tolerance)
         outputs = getattr(step_scorer, "output_scores", None)
         if not outputs or outputs[0].size == 1 or i == best:
             return allowed
         shortfall = step_scorer.output_shortfall(i, best)
-        if self.tolerance == "auto":
-            per_output = np.maximum(
-                step_scorer.paired_output_errors(i, best), self._r2_floor()
-            )
-        else:
-            per_output = float(self.tolerance)
+        if shortfall.max() <= floor:
+            # No output loses more than the least it is allowed.
+            return allowed
+        per_output = (
+            np.maximum(step_scorer.paired_output_errors(i, best), floor)
+            if auto
+            else floor
+        )
         excess = float(np.max(shortfall - per_output))
         return allowed if excess <= 0 else float(shortfall.mean()) - excess
 
@@ -332,18 +340,7 @@ class SCANNRegressor(RegressorMixin, BaseSCANN):
             if record["accepted"]:
                 last_accepted = len(scored) - 1
         best = step_scorer.best_index
-        if self.tolerance == "auto":
-            floor = self._r2_floor()
-            allowed = [
-                max(step_scorer.paired_standard_error(i, best), floor) for i in scored
-            ]
-        else:
-            allowed = [float(self.tolerance)] * len(scored)
-        # With several outputs a step is held to what it loses on each.
-        margins = [
-            self._per_output_margin(step_scorer, i, best, margin)
-            for margin, i in zip(allowed, scored, strict=True)
-        ]
+        margins = [self._margin(step_scorer, i, best) for i in scored]
         return select_checkpoint(history, self.selection, margins)
 
     def _fitted_network(self, checkpoint, target_state) -> CompactNetwork:

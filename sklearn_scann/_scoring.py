@@ -151,14 +151,14 @@ class StepScorer:
             lambda rows: self._score(first, rows) - self._score(second, rows)
         )
 
-    def last_against_best(self) -> float:
-        """Paired standard error of the last scored step against the best."""
-        return self.paired_standard_error(len(self.evaluated) - 1, self.best_index)
+    def _score_step(self, estimator) -> float:
+        """A newly scored step's score on every validation row."""
+        return self._score(estimator, np.arange(self.y_valid.shape[0]))
 
     def __call__(self, network_outputs):
         """``(score, loss, one_class)`` of a step's validation outputs."""
         estimator, loss, one_class = self._stand_in(network_outputs)
-        score = self._score(estimator, np.arange(self.y_valid.shape[0]))
+        score = self._score_step(estimator)
         self.n_scored += 1
         if self.paired:
             self.evaluated.append(estimator)
@@ -224,13 +224,13 @@ class RegressionScorer(StepScorer):
         # Every scored step's R² per output (the default score only).
         self.output_scores = []
 
-    def __call__(self, network_outputs):
-        result = super().__call__(network_outputs)
-        if self.scorer is None:
-            estimator, _, _ = self._stand_in(network_outputs)
-            rows = np.arange(self.y_valid.shape[0])
-            self.output_scores.append(self._output_r2(estimator, rows))
-        return result
+    def _score_step(self, estimator) -> float:
+        if self.scorer is not None:
+            return super()._score_step(estimator)
+        # The mean R² from the per-output R², which is kept.
+        r2 = self._output_r2(estimator, np.arange(self.y_valid.shape[0]))
+        self.output_scores.append(r2)
+        return float(r2.mean())
 
     def output_shortfall(self, i: int, j: int):
         """How much R² step i falls below step j on each output (default score)."""

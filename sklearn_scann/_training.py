@@ -245,6 +245,8 @@ class BatchDataset(torch.utils.data.Dataset):
     #: Most values (rows x features) of the whole-dataset batch kept by
     #: :meth:`whole_batch`: 16 MiB of float32.
     _WHOLE_BATCH_VALUES = 2**22
+    #: The kept whole-dataset batch, or None.
+    _whole = None
 
     def whole_batch(self):
         """Every sample as one batch (``self[all positions]``), kept if small.
@@ -253,9 +255,8 @@ class BatchDataset(torch.utils.data.Dataset):
         order of a sum: on small data sets every epoch is this one batch,
         gathered once instead of once per epoch.
         """
-        cached = getattr(self, "_whole", None)
-        if cached is not None:
-            return cached
+        if self._whole is not None:
+            return self._whole
         batch = self[torch.arange(len(self))]
         if batch[0]["X"].numel() <= self._WHOLE_BATCH_VALUES:
             self._whole = batch

@@ -230,7 +230,6 @@ def test_paired_standard_error_cancels_what_steps_share():
     assert scorer.paired_standard_error(0, 0) == 0.0
     paired = scorer.paired_standard_error(1, 0)
     assert 0 < paired < marginal / 3
-    assert scorer.last_against_best() == paired
 
 
 class _FixedPairs:
@@ -240,14 +239,11 @@ class _FixedPairs:
     """
 
     best_index = 0
-    n_scored = 1
+    n_scored = 2  # the schedule judges step 1 against the best, step 0
 
     def __init__(self, error, outputs=None):
         self.error = error
         self.output_scores = [] if outputs is None else [np.array(o) for o in outputs]
-
-    def last_against_best(self):
-        return self.error
 
     def paired_standard_error(self, i, j):
         return 0.0 if i == j else self.error
@@ -323,7 +319,6 @@ def test_several_outputs_each_held_to_the_tolerance(tolerance):
     model = SCANNRegressor(tolerance=tolerance)
     pairs = _FixedPairs(0.001, outputs)
     assert model._select_step(history, None, pairs) == 2
-    pairs.n_scored = 2  # step 1 is the last scored step
     rule = model._tolerance_rule(None, 100, pairs)
     assert rule(history[0]["validation_score"]) == pytest.approx(0.01 - 0.012)
     # One output: no change to the rule.
