@@ -348,10 +348,10 @@ class DimensionalityReducer(TransformerMixin, BaseEstimator):
         With ``method="auto"``, the model that will learn from the reduced
         features (e.g. the network itself): the probe's choice and keeping
         every feature as it is are cross-validated again with it, on the
-        same folds, and the reduction is kept only where it scores within
-        one standard error (over the folds) of every feature's mean score;
-        otherwise every feature is kept (``"identity"``). None trusts the
-        probe. :func:`make_dr_scann` passes the starting network.
+        same folds, and the reduction is kept only where its mean score is
+        at least every feature's; otherwise every feature is kept
+        (``"identity"``). None trusts the probe. :func:`make_dr_scann`
+        passes the starting network.
     cv : int, cross-validation generator or iterable, default=3
         Cross-validation of ``method="auto"``. An int is the number of folds of
         a shuffled :class:`~sklearn.model_selection.StratifiedKFold` seeded by
@@ -803,12 +803,12 @@ class DimensionalityReducer(TransformerMixin, BaseEstimator):
             self.confirm_scores_ = {}
             if self.confirm_with is not None and best[0] != IDENTITY:
                 # The probe's reduction against every feature, scored by the
-                # model that will learn from them: kept only within one
-                # standard error of what every feature gives that model.
+                # model that will learn from them: kept only where it does
+                # at least as well as every feature for that model.
                 every = (IDENTITY, n_features)
-                confirmed, spread = cross_validate([best, every], self.confirm_with)
+                confirmed, _ = cross_validate([best, every], self.confirm_with)
                 self.confirm_scores_ = confirmed
-                if confirmed[best] < confirmed[every] - spread[every] - 1e-12:
+                if confirmed[best] < confirmed[every]:
                     best = every
         return best
 
