@@ -25,6 +25,7 @@ __all__ = [
     "Trainer",
     "class_logits_tensor",
     "loss_and_output_gradient",
+    "output_gradient",
     "per_sample_loss",
 ]
 
@@ -88,6 +89,30 @@ def loss_and_output_gradient(outputs, y, sample_weight=None):
     if sample_weight is None:
         return per_sample.mean(), gradient
     return (per_sample * sample_weight).mean(), gradient * sample_weight.unsqueeze(1)
+
+
+def output_gradient(outputs, y, sample_weight=None):
+    """The gradient of :func:`loss_and_output_gradient` alone, without the loss.
+
+    The training loop reads the loss of only a few epochs; the other
+    updates need only this gradient, which takes fewer operations: the
+    class probabilities minus the one-hot targets (for a single binary
+    output, ``sigmoid(z) - y``), or ``2 (outputs - y) / n_outputs``, over
+    the batch size and times the sample's weight. Call it under
+    ``torch.no_grad()``.
+    """
+    n = outputs.shape[0]
+    if y.is_floating_point():
+        gradient = (outputs - y).mul_(2.0 / (n * outputs.shape[1]))
+    elif outputs.shape[1] == 1:
+        gradient = torch.sigmoid(outputs).sub_(y.unsqueeze(1)).div_(n)
+    else:
+        gradient = torch.softmax(outputs, dim=1)
+        minus_one = torch.full((n, 1), -1.0, dtype=gradient.dtype, device=y.device)
+        gradient.scatter_add_(1, y.unsqueeze(1), minus_one).div_(n)
+    if sample_weight is None:
+        return gradient
+    return gradient.mul_(sample_weight.unsqueeze(1))
 
 
 class LeanAdam(torch.optim.Adam):
@@ -346,6 +371,31 @@ class SCANNNet(NeuralNet):
             group["lr"] = lr
         self.cycle_update += 1
 
+    #: Whether the current epoch's updates compute the loss (see fit_loop).
+    loss_wanted = True
+
+    def fit_loop(self, X, y=None, epochs=None, **fit_params):
+        if self.callbacks_ or y is not None or fit_params or self.train_split:
+            return super().fit_loop(X, y, epochs=epochs, **fit_params)
+        # The Trainer's loop: no validation split, no callbacks to notify.
+        # Only the first and the last epoch's loss is ever read (the
+        # Trainer returns the last and checks progress between the two):
+        # those two get a history row, the epochs between train without
+        # computing the loss at all.
+        epochs = self.max_epochs if epochs is None else epochs
+        iterator = self.get_iterator(X, training=True)
+        try:
+            for epoch in range(epochs):
+                self.loss_wanted = epoch in (0, epochs - 1)
+                if self.loss_wanted:
+                    self.history.new_epoch()
+                self.run_single_epoch(
+                    iterator, training=True, prefix="train", step_fn=self.train_step
+                )
+        finally:
+            self.loss_wanted = True
+        return self
+
     def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
         if iterator is None:
             return
@@ -355,6 +405,10 @@ class SCANNNet(NeuralNet):
         if self.module_.training != training:
             # Switching modes walks every submodule: only when it changes.
             self._set_training(training)
+        if not self.loss_wanted:
+            for batch in iterator:
+                step_fn(batch, **fit_params)
+            return
         total, count, batches = 0.0, 0, 0
         for batch in iterator:
             step = step_fn(batch, **fit_params)
@@ -390,10 +444,13 @@ class SCANNNet(NeuralNet):
         module = self.module_
         with torch.no_grad():
             y_pred, cache = module.forward_for_training(Xi["X"])
-            loss, output_gradient = loss_and_output_gradient(
-                y_pred, yi, Xi["sample_weight"]
-            )
-            module.set_gradients(output_gradient, cache)
+            if self.loss_wanted:
+                loss, gradient = loss_and_output_gradient(
+                    y_pred, yi, Xi["sample_weight"]
+                )
+            else:
+                loss, gradient = None, output_gradient(y_pred, yi, Xi["sample_weight"])
+            module.set_gradients(gradient, cache)
         return {"loss": loss, "y_pred": y_pred}
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
@@ -519,7 +576,8 @@ class Trainer:
             batches = -(-len(self.dataset) // self.net.batch_size)
             self.net.lr_cycle = (self.learning_rate, max(epochs * batches - 1, 1))
             self.net.cycle_update = 0
-        # One history row per epoch; earlier rounds' rows are not needed.
+        # Rows for the first and the last epoch (see SCANNNet.fit_loop);
+        # earlier rounds' rows are not needed.
         self.net.history.clear()
         self.net.fit_loop(self.dataset, epochs=epochs)
         losses = self.net.history[:, "train_loss"]
