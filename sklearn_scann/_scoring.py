@@ -119,22 +119,29 @@ class StepScorer:
             self.scorer(estimator, rows[:, None], self._labels(rows), **kwargs)
         )
 
-    def _resampled_spread(self, score_of):
-        """Standard deviation of ``score_of(rows)`` over resamples of the rows.
+    def _score_many(self, estimator, rows) -> np.ndarray:
+        """Scores on several row sets at once: one per row of the 2-D ``rows``."""
+        return np.array([self._score(estimator, r) for r in rows])
 
-        A float, or one per entry where ``score_of`` returns an array.
+    def _resampled_spread(self, score_of):
+        """Standard deviation of ``score_of`` over resamples of the rows.
+
+        ``score_of`` takes every resample at once (a 2-D array, one
+        resample of row positions per row) and returns one score per
+        resample, or one row of scores per resample; the result is a float,
+        or one per column.
         """
         rng = np.random.default_rng(self.seed)
         n = self.y_valid.shape[0]
         with warnings.catch_warnings():
             # A resample may miss a class: the scorer's warning says so.
             warnings.simplefilter("ignore")
-            draws = [score_of(rng.integers(0, n, n)) for _ in range(_BOOTSTRAP_DRAWS)]
+            draws = score_of(rng.integers(0, n, (_BOOTSTRAP_DRAWS, n)))
         spread = np.std(draws, axis=0, ddof=1)
         return float(spread) if spread.ndim == 0 else spread
 
     def _standard_error(self, estimator) -> float:
-        return self._resampled_spread(lambda rows: self._score(estimator, rows))
+        return self._resampled_spread(lambda rows: self._score_many(estimator, rows))
 
     def paired_standard_error(self, i: int, j: int) -> float:
         """Standard error of the difference between the scores of steps i and j.
@@ -148,7 +155,7 @@ class StepScorer:
             return 0.0
         first, second = self.evaluated[i], self.evaluated[j]
         return self._resampled_spread(
-            lambda rows: self._score(first, rows) - self._score(second, rows)
+            lambda rows: self._score_many(first, rows) - self._score_many(second, rows)
         )
 
     def _score_step(self, estimator) -> float:
@@ -258,14 +265,28 @@ class RegressionScorer(StepScorer):
     def _own_score(self, estimator, rows):
         return float(self._output_r2(estimator, rows).mean())
 
+    def _score_many(self, estimator, rows):
+        if self.scorer is not None:
+            return super()._score_many(estimator, rows)
+        return self._output_r2(estimator, rows).mean(axis=-1)
+
     def _output_r2(self, estimator, rows):
-        """R² of each output on the validation ``rows``."""
+        """R² of each output on the validation ``rows``.
+
+        ``rows`` is one set of row positions, or a 2-D array of several
+        (one per row), scored at once: then one row of R² per set.
+        """
         y = self.y_valid[rows] * self.scale + self.mean
         predicted = estimator.predictions[rows]
-        w = None if self.w_valid is None else self.w_valid[rows]
-        w = np.ones(len(rows)) if w is None or w.sum() <= 0 else w
-        residual = w @ (y - predicted) ** 2
-        spread = w @ (y - np.average(y, axis=0, weights=w)) ** 2
+        if self.w_valid is None:
+            w = np.ones(rows.shape)
+        else:
+            w = self.w_valid[rows]
+            # A set whose weights sum to 0 is scored unweighted.
+            w = np.where(w.sum(axis=-1, keepdims=True) > 0, w, 1.0)
+        residual = np.einsum("...n,...nk->...k", w, (y - predicted) ** 2)
+        mean = np.einsum("...n,...nk->...k", w, y) / w.sum(axis=-1)[..., None]
+        spread = np.einsum("...n,...nk->...k", w, (y - mean[..., None, :]) ** 2)
         # As scikit-learn's r2_score: a constant target scores 1 if it is
         # predicted exactly, else 0.
         r2 = np.where(spread > 0, 1 - residual / np.where(spread > 0, spread, 1), 0.0)

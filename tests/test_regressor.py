@@ -232,6 +232,37 @@ def test_paired_standard_error_cancels_what_steps_share():
     assert 0 < paired < marginal / 3
 
 
+@pytest.mark.parametrize("weighted", [False, True])
+def test_r2_of_many_resamples_at_once_is_r2_score_of_each(weighted):
+    # The bootstrap scores all its resamples in one call; each row of the
+    # result must be scikit-learn's R² of that resample (weighted, per
+    # output; a constant resample scores as r2_score scores it).
+    from sklearn_scann._scoring import RegressionScorer
+
+    rng = np.random.default_rng(1)
+    y = rng.normal(size=(30, 2))
+    w = rng.uniform(0.2, 3.0, size=30) if weighted else None
+    scorer = RegressionScorer(
+        None, y, w, [1.0, -2.0], [2.0, 0.5], seed=0, bootstrap=False, paired=True
+    )
+    scorer(y + rng.normal(scale=0.4, size=y.shape))
+    estimator = scorer.evaluated[0]
+    rows = rng.integers(0, 30, size=(6, 30))
+    rows[5] = 7  # one resample of a single row repeated: a constant target
+    many = scorer._output_r2(estimator, rows)
+    assert many.shape == (6, 2)
+    truth = y * [2.0, 0.5] + [1.0, -2.0]
+    for r, scores in zip(rows, many, strict=True):
+        expected = r2_score(
+            truth[r],
+            estimator.predictions[r],
+            sample_weight=None if w is None else w[r],
+            multioutput="raw_values",
+        )
+        np.testing.assert_allclose(scores, expected, rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(scorer._output_r2(estimator, r), scores)
+
+
 class _FixedPairs:
     """A stand-in step scorer whose every paired standard error is ``error``.
 
