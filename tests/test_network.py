@@ -290,3 +290,35 @@ def test_training_path_is_autograd_free_and_matches_it(rng):
     trainer.net.get_loss(logits, batch[1]).backward()
     for got, p in zip(written, trainer.net.module_.parameters(), strict=True):
         np.testing.assert_allclose(got.numpy(), p.grad.numpy(), rtol=1e-5, atol=1e-7)
+
+
+def test_only_the_first_and_last_epoch_compute_the_loss(rng):
+    """The epochs between train on the gradient alone and leave no history row."""
+    X = rng.normal(size=(60, 4))
+    y = rng.integers(0, 3, size=60)
+    top = Topology.random([4, 5, 3], 0.8, rng, skip=True)
+    weights = rng.normal(size=top.n_connections)
+    losses = []
+
+    def record(original):
+        def step(batch, **kwargs):
+            result = original(batch, **kwargs)
+            losses.append(result["loss"])
+            return result
+
+        return step
+
+    trainer = Trainer(BatchDataset(X, y), batch_size=25, seed=0)
+    trainer.set_parameters(top, weights, np.zeros(top.n_neurons))
+    trainer.net.train_step_single = record(trainer.net.train_step_single)
+    last = trainer.train(6)
+    # 3 batches per epoch: the first and the sixth epoch's carry a loss.
+    assert [loss is not None for loss in losses] == [True] * 3 + [False] * 12 + [
+        True
+    ] * 3
+    assert len(trainer.net.history) == 2
+    assert last == trainer.net.history[-1, "train_loss"]
+    assert trainer.net.loss_wanted  # restored after the loop
+    # The first epoch's history row is the size-weighted mean of its batches.
+    first = sum(float(loss) * n for loss, n in zip(losses[:3], (25, 25, 10))) / 60
+    np.testing.assert_allclose(trainer.net.history[0, "train_loss"], first, rtol=1e-6)

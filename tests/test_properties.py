@@ -350,7 +350,11 @@ def test_written_out_gradients_equal_autograd(net, task, weighted, seed):
     import torch
 
     from sklearn_scann._network import build_network
-    from sklearn_scann._training import loss_and_output_gradient, per_sample_loss
+    from sklearn_scann._training import (
+        loss_and_output_gradient,
+        output_gradient,
+        per_sample_loss,
+    )
 
     top, weights, biases = net
     rng = np.random.default_rng(seed)
@@ -371,8 +375,11 @@ def test_written_out_gradients_equal_autograd(net, task, weighted, seed):
         p.grad = None
     with torch.no_grad():
         outputs, cache = module.forward_for_training(X)
-        written_loss, output_gradient = loss_and_output_gradient(outputs, y, weight)
-        module.set_gradients(output_gradient, cache)
+        written_loss, gradient = loss_and_output_gradient(outputs, y, weight)
+        # The updates that skip the loss take the same gradient.
+        gradient_alone = output_gradient(outputs, y, weight)
+        module.set_gradients(gradient, cache)
+    np.testing.assert_allclose(gradient_alone.numpy(), gradient.numpy(), atol=1e-15)
     np.testing.assert_allclose(written_loss.item(), loss.item(), rtol=1e-12)
     for got, want in zip(module.parameters(), expected, strict=True):
         np.testing.assert_allclose(got.grad.numpy(), want.numpy(), atol=1e-12)
