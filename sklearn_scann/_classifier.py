@@ -70,8 +70,9 @@ class SCANNClassifier(ClassifierMixin, BaseSCANN):
         Most rounds of the scheme's steps; the adaptive schedule stops
         earlier once pruning has settled.
     epochs_per_step : int, default=10
-        Training epochs after every structural step (at least
-        ``min_updates_per_step`` optimizer updates).
+        Training epochs after every pruning step (at least
+        ``min_updates_per_step`` optimizer updates); a growth step, which
+        leaves the network's function as it was, trains half as many.
     initial_epochs : int, default=None
         Training epochs of the starting network; None means
         ``2 * epochs_per_step``, raised where needed to at least 200
@@ -251,6 +252,10 @@ class SCANNClassifier(ClassifierMixin, BaseSCANN):
       smallest sets.
     - In schemes B and C growth regrows a fraction of what the round
       pruned, so that every round shrinks the network.
+    - A growth step trains half as long as a pruning step: growth leaves
+      the network's function as it was. On the suite: mean accuracy
+      -0.48 instead of -0.59 points against the MLP at the same 78
+      connections (seed noise), fit time a seventh shorter.
     - Pruning keeps, per hidden layer, a path through its strongest neuron
       and, per output, a path from the inputs: no layer empties and no
       output becomes constant.

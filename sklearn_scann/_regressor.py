@@ -71,7 +71,8 @@ class SCANNRegressor(RegressorMixin, BaseSCANN):
     n_rounds : int, default=10
         Most rounds of the scheme's steps.
     epochs_per_step : int, default=10
-        Training epochs after every structural step.
+        Training epochs after every pruning step; half as many after a
+        growth step.
     initial_epochs : int, default=None
         Training epochs of the starting network (None: at least 1,000
         optimizer updates).

@@ -298,9 +298,12 @@ def test_small_data_start_gets_at_least_200_steps(blobs):
     }
     clf = SCANNClassifier(**one_round).fit(X, y)
     assert clf.history_[0]["epochs"] == 100
-    # ... and every later step at least min_updates_per_step=100 (50 epochs)
-    assert [h["epochs"] for h in clf.history_[1:] if h["changed"]] == [50, 50]
+    # ... every pruning step at least min_updates_per_step=100 (50 epochs),
+    # a growth step half as many
+    steps = [(h["operation"], h["epochs"]) for h in clf.history_[1:] if h["changed"]]
+    assert steps == [("prune_connections", 50), ("grow_connections", 25)]
     floorless = SCANNClassifier(min_updates_per_step=0, **one_round).fit(X, y)
+    # One epoch per step; growth too trains at least one.
     assert [h["epochs"] for h in floorless.history_[1:] if h["changed"]] == [1, 1]
     explicit = SCANNClassifier(
         n_rounds=0, epochs_per_step=1, initial_epochs=3, random_state=0
