@@ -200,7 +200,10 @@ class MaskedNetwork(nn.Module):
             if grad is None:  # a layer nothing reads: no gradient reaches it
                 grad = torch.zeros_like(hidden[target])
             elif target != last:
-                grad = grad * (hidden[target] > 0)
+                # ReLU's backward (autograd's own kernel): the gradient where
+                # the activation is positive. A float-by-bool product took
+                # five times as long on these sizes.
+                grad = torch.ops.aten.threshold_backward(grad, hidden[target], 0.0)
             layer = target - 1
             parameters[layer].grad = (grad.T @ inputs[layer]) * masks[layer]
             biases[layer].grad = grad.sum(dim=0)

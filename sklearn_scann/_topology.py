@@ -230,7 +230,13 @@ class Topology:
 
     def edges(self) -> tuple[np.ndarray, np.ndarray]:
         """Sources and targets of the active connections, in row-major order."""
-        coo = self.adjacency.tocoo()
+        adjacency = self.adjacency
+        if adjacency.has_canonical_format:
+            # Rows in order, columns sorted within each: read off directly.
+            counts = np.diff(adjacency.indptr)
+            src = np.repeat(np.arange(counts.size, dtype=np.int64), counts)
+            return src, adjacency.indices.astype(np.int64)
+        coo = adjacency.tocoo()
         src = coo.row.astype(np.int64)
         dst = coo.col.astype(np.int64)
         order = np.lexsort((dst, src))

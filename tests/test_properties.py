@@ -383,3 +383,33 @@ def test_written_out_gradients_equal_autograd(net, task, weighted, seed):
     np.testing.assert_allclose(written_loss.item(), loss.item(), rtol=1e-12)
     for got, want in zip(module.parameters(), expected, strict=True):
         np.testing.assert_allclose(got.grad.numpy(), want.numpy(), atol=1e-12)
+
+
+@settings(max_examples=100, **_SETTINGS)
+@given(net=networks())
+def test_edges_are_the_adjacency_in_row_major_order(net):
+    """``edges()`` reads a canonical adjacency directly and sorts any other."""
+    import scipy.sparse as sp
+
+    top = net[0]
+    coo = top.adjacency.tocoo()
+    order = np.lexsort((coo.col, coo.row))
+    expected = (coo.row[order], coo.col[order])
+    src, dst = top.edges()
+    assert src.dtype == dst.dtype == np.int64
+    np.testing.assert_array_equal(src, expected[0])
+    np.testing.assert_array_equal(dst, expected[1])
+    # The same connections stored out of order (each row's columns
+    # reversed): no longer canonical where a row has two or more, and
+    # sorted on the way out.
+    adjacency = top.adjacency
+    indices = adjacency.indices.copy()
+    for row in range(adjacency.shape[0]):
+        start, stop = adjacency.indptr[row], adjacency.indptr[row + 1]
+        indices[start:stop] = indices[start:stop][::-1]
+    top.adjacency = sp.csr_array(
+        (adjacency.data, indices, adjacency.indptr), shape=adjacency.shape
+    )
+    src, dst = top.edges()
+    np.testing.assert_array_equal(src, expected[0])
+    np.testing.assert_array_equal(dst, expected[1])
