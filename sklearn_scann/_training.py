@@ -339,10 +339,12 @@ class SCANNNet(NeuralNet):
     batch's arithmetic takes well under a millisecond and Python work per
     batch shows. The :class:`Trainer` builds the net with callbacks
     disabled, so an epoch here skips the per-batch callback notifications
-    and history rows, sets train mode once, keeps the loss on the device
-    and reads it back once per epoch (``history[-1, "train_loss"]``, the
-    batch-size-weighted mean). A net given callbacks runs skorch's own
-    epoch instead.
+    and history rows and sets train mode once. Of a :meth:`fit_loop`'s
+    epochs only the first and the last compute the loss, keep it on the
+    device and read it back once (``history[-1, "train_loss"]``, the
+    batch-size-weighted mean); the epochs between take the gradient at the
+    outputs alone (:func:`output_gradient`). A net given callbacks runs
+    skorch's own loop and epoch instead.
 
     An update takes no autograd graph: the module's written-out backward
     pass (:meth:`~sklearn_scann._network.MaskedNetwork.set_gradients`)
