@@ -542,7 +542,7 @@ def targets(summary):
             unreached = [name(g) for g in fgs if frontier(g)[0] is None]
             ok_frontier = f_ratio >= 2
             text += (
-                f"; frontier conn / SCANN conn geo-mean {f_ratio:.1f}x >= 2x "
+                f"; frontier conn / SCANN conn geo-mean {f_ratio:.2f}x >= 2x "
                 f"({_verdict(ok_frontier)}; data sets where no frontier model "
                 "reaches SCANN's mean accuracy count with MLP(100)'s connections"
                 + (f": {', '.join(unreached)}" if unreached else ": none")
