@@ -374,7 +374,8 @@ def run_overhead(sizes, args):
 def run_fits(sizes, args):
     configs = [("rows", n, OVERHEAD_FEATURES) for n in sizes["fit_rows"]]
     configs += [("features", sizes["fixed_rows"], f) for f in sizes["fit_features"]]
-    expected = INITIAL_EPOCHS + N_ROUNDS * 2 * EPOCHS_PER_STEP  # scheme B: 2 steps
+    # Scheme B: a pruning step, then a growth step trained half as long.
+    expected = INITIAL_EPOCHS + N_ROUNDS * (EPOCHS_PER_STEP + EPOCHS_PER_STEP // 2)
     results = []
     for sweep, n_samples, n_features in configs:
         runs = {"SCANN": [], "MLP": []}

@@ -170,10 +170,13 @@ class MaskedNetwork(nn.Module):
 
         Call it under ``torch.no_grad()``: no autograd graph is built.
         Returns ``(outputs, cache)``; the cache holds every layer's
-        effective weight, the concatenated inputs it multiplied and the
+        weight, the concatenated inputs it multiplied and the
         activations.
         """
-        weights = self.effective_weights()
+        # A masked weight is 0 and stays 0 (its gradient is masked, so no
+        # optimizer step moves it): the parameters are the effective
+        # weights, without a W * M product per update.
+        weights = self.parts()[0]
         hidden, inputs = self._layers(X, weights)
         return hidden[-1], (weights, inputs, hidden)
 
