@@ -75,7 +75,12 @@ def test_auto_tolerance_is_one_standard_error_of_the_best_score():
     rule = SCANNClassifier(tolerance="auto")._tolerance_rule(None, 400)
     assert rule(0.8) == pytest.approx(np.sqrt(0.8 * 0.2 / 400))  # 2 points
     assert rule(0.5) > rule(0.8) > rule(0.99)
-    assert rule(1.0) == pytest.approx(1 / 400)  # never below one sample
+    # No one-sample floor: a perfect best step allows no validation error,
+    # where a given number is raised to one sample's worth.
+    assert rule(1.0) == 0.0
+    assert rule(0.999) < 1 / 400
+    given = SCANNClassifier(tolerance=0.001)._tolerance_rule(None, 400)
+    assert given(1.0) == pytest.approx(1 / 400)
 
 
 def test_frontier_keeps_only_steps_nothing_smaller_beats():
