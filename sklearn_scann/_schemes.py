@@ -188,9 +188,10 @@ def synthesize(
 
     Step 0 trains the starting network for ``initial_epochs``. Every later
     step applies one operation of the scheme and trains ``epochs_per_step``
-    epochs (half as many, at least one, after a growth step); ``evaluate()`` then returns the held-out ``(score, loss,
-    one_class)`` (``one_class``: the network predicts a single class for
-    every held-out row) and the step is recorded with a checkpoint of its
+    epochs (half as many, at least one, after a growth step);
+    ``evaluate()`` then returns the held-out ``(score, loss, one_class)``
+    (``one_class``: the network predicts a single class for every
+    held-out row) and the step is recorded with a checkpoint of its
     parameters.
 
     The pruning schedule is adaptive (``adaptive=True``): a pruning step
