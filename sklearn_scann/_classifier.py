@@ -115,8 +115,9 @@ class SCANNClassifier(ClassifierMixin, BaseSCANN):
         tuning) decays the learning rate from ``learning_rate`` to 0 along
         a half cosine, a warm restart after each structural change.
     min_updates_per_step : int, default=None
-        Fewest optimizer updates after a structural step (on a small data
-        set an epoch is a single update); None is 100.
+        Fewest optimizer updates after a pruning step, half as many after
+        a growth step (on a small data set an epoch is a single update);
+        None is 100.
     fine_tune : bool, default=True
         After selection, train the chosen network for one more step on all
         training rows, validation rows included.

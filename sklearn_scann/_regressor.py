@@ -106,8 +106,8 @@ class SCANNRegressor(RegressorMixin, BaseSCANN):
     lr_schedule : {"cosine", "constant"}, default="cosine"
         Learning rate over each training phase.
     min_updates_per_step : int, default=None
-        Fewest optimizer updates after a structural step; None is 300
-        (the classifier's is 100).
+        Fewest optimizer updates after a pruning step, half as many after
+        a growth step; None is 300 (the classifier's is 100).
     fine_tune : bool, default=True
         Retrain the chosen network on every training row.
     growth_criterion : {"gradient", "random"}, default="gradient"
