@@ -64,42 +64,28 @@ def loss_and_output_gradient(outputs, y, sample_weight=None):
 
     The loss is that of :func:`per_sample_loss`, averaged over the batch
     (each sample multiplied by its weight, which has mean 1 over the
-    dataset); the gradient is written out rather than taken by autograd:
-    ``2 (outputs - y) / n_outputs`` per sample for squared errors,
-    ``softmax(logits) - onehot(y)`` for the cross-entropy (for a single
-    binary output ``z``, ``sigmoid(z) - y``), each divided by the batch
-    size and multiplied by the sample's weight. Call it under
-    ``torch.no_grad()``.
+    dataset); the gradient is :func:`output_gradient`'s, written out
+    rather than taken by autograd. Call it under ``torch.no_grad()``.
     """
-    n = outputs.shape[0]
-    if y.is_floating_point():
-        difference = outputs - y
-        per_sample = (difference**2).mean(dim=1)
-        gradient = difference * (2.0 / (n * outputs.shape[1]))
-    else:
-        log_proba = torch.log_softmax(class_logits_tensor(outputs), dim=1)
-        rows = y.unsqueeze(1)
-        per_sample = -log_proba.gather(1, rows).squeeze(1)
-        gradient = log_proba.exp_()
-        gradient.scatter_add_(1, rows, torch.full_like(per_sample, -1.0).unsqueeze(1))
-        gradient.div_(n)
-        if outputs.shape[1] == 1:
-            # The logits are [0, z]: dL/dz is the second column.
-            gradient = gradient[:, 1:]
-    if sample_weight is None:
-        return per_sample.mean(), gradient
-    return (per_sample * sample_weight).mean(), gradient * sample_weight.unsqueeze(1)
+    per_sample = per_sample_loss(outputs, y)
+    loss = (
+        per_sample.mean()
+        if sample_weight is None
+        else (per_sample * sample_weight).mean()
+    )
+    return loss, output_gradient(outputs, y, sample_weight)
 
 
 def output_gradient(outputs, y, sample_weight=None):
-    """The gradient of :func:`loss_and_output_gradient` alone, without the loss.
+    """The gradient of the batch's mean (weighted) loss with respect to ``outputs``.
 
-    The training loop reads the loss of only a few epochs; the other
-    updates need only this gradient, which takes fewer operations: the
-    class probabilities minus the one-hot targets (for a single binary
-    output, ``sigmoid(z) - y``), or ``2 (outputs - y) / n_outputs``, over
-    the batch size and times the sample's weight. Call it under
-    ``torch.no_grad()``.
+    Written out rather than taken by autograd: the class probabilities
+    minus the one-hot targets for the cross-entropy (for a single binary
+    output ``z``, ``sigmoid(z) - y``), or ``2 (outputs - y) / n_outputs``
+    per sample for squared errors, over the batch size and times the
+    sample's weight. The training loop reads the loss of only a few
+    epochs (:func:`loss_and_output_gradient`); the other updates need only
+    this. Call it under ``torch.no_grad()``.
     """
     n = outputs.shape[0]
     if y.is_floating_point():
