@@ -145,9 +145,10 @@ def make_dr_scann(
         every feature. The probe alone kept 5 of ring's 20 features and
         lost 10 points there; a reduction kept within one standard error of
         every feature cost the synthesized network up to 10 points on
-        movement_libras and sonar. Pass ``reducer_params={"confirm_with": None}`` to
-        trust it. The confirming network is built from this function's
-        arguments: a later ``set_params(scann__...)`` does not reach it
+        movement_libras and sonar. Pass
+        ``reducer_params={"confirm_with": None}`` to trust the probe. The
+        confirming network is built from this function's arguments: a later
+        ``set_params(scann__...)`` does not reach it
         (``dr__confirm_with__scann__...`` does).
     scheme : {"A", "B", "C"}, default="B"
         SCANN scheme.
