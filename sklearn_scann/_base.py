@@ -441,7 +441,10 @@ class BaseSCANN(BaseEstimator):
                 # The chosen structure, trained on every row (validation too).
                 trainer.dataset = BatchDataset(X, targets, sample_weight, device=device)
                 trainer.set_parameters(chosen.topology, chosen.weights, chosen.biases)
-                trainer.train(epochs_per_step)
+                trainer.train(
+                    epochs_per_step,
+                    peak_learning_rate=self._fine_tune_restart * self.learning_rate,
+                )
                 chosen = Checkpoint(chosen.topology, *trainer.parameters())
         self._set_fitted(
             self._fitted_network(chosen, target_state),
@@ -463,6 +466,9 @@ class BaseSCANN(BaseEstimator):
     #: Optimizer updates after a structural step when
     #: ``min_updates_per_step=None``.
     _min_step_updates = 100
+    #: Peak of the fine-tune's cosine cycle (``lr_schedule="cosine"``), as a
+    #: multiple of ``learning_rate``.
+    _fine_tune_restart = 1.0
 
     #: Keyword arguments of ``validate_data`` for ``y``.
     _validate_y_options: dict = {}

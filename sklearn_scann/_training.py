@@ -553,9 +553,14 @@ class Trainer:
 
     # -- training -------------------------------------------------------------
 
-    def train(self, epochs: int, *, check_progress: bool = False) -> float:
+    def train(
+        self, epochs: int, *, check_progress: bool = False, peak_learning_rate=None
+    ) -> float:
         """Train ``epochs`` epochs; return the last epoch's mean training loss.
 
+        With the cosine schedule the learning rate decays from
+        ``peak_learning_rate`` (None: the trainer's ``learning_rate``) to 0
+        over the call; with the constant one it stays at ``learning_rate``.
         With ``check_progress`` a ``UserWarning`` says so when the loss is
         not finite, or when over two or more epochs it did not fall (the
         last epoch's mean not below the first's): the data or the learning
@@ -565,7 +570,10 @@ class Trainer:
             return float("nan")
         if self.lr_schedule == "cosine":
             batches = -(-len(self.dataset) // self.net.batch_size)
-            self.net.lr_cycle = (self.learning_rate, max(epochs * batches - 1, 1))
+            peak = (
+                self.learning_rate if peak_learning_rate is None else peak_learning_rate
+            )
+            self.net.lr_cycle = (peak, max(epochs * batches - 1, 1))
             self.net.cycle_update = 0
         # Rows for the first and the last epoch (see SCANNNet.fit_loop);
         # earlier rounds' rows are not needed.

@@ -3,6 +3,7 @@
 # SPDX-License-Identifier: BSD-3-Clause
 
 import numpy as np
+import pytest
 import torch
 
 from sklearn_scann import Topology
@@ -322,3 +323,40 @@ def test_only_the_first_and_last_epoch_compute_the_loss(rng):
     # The first epoch's history row is the size-weighted mean of its batches.
     first = sum(float(loss) * n for loss, n in zip(losses[:3], (25, 25, 10))) / 60
     np.testing.assert_allclose(trainer.net.history[0, "train_loss"], first, rtol=1e-6)
+
+
+def test_cosine_cycle_starts_at_the_given_peak(rng):
+    X = rng.normal(size=(64, 6)).astype(np.float32)
+    y = rng.integers(0, 3, size=64)
+    top = Topology.dense([6, 5, 3])
+    trainer = _trainer(X, y, learning_rate=0.01, lr_schedule="cosine")
+    seen = []
+    for peak in (None, 0.2):
+        trainer.set_parameters(
+            top, rng.normal(size=top.n_connections), np.zeros(top.n_neurons)
+        )
+        step = trainer.net.train_step
+
+        def record(batch, _step=step, **kwargs):
+            out = _step(batch, **kwargs)
+            seen.append(trainer.net.optimizer_.param_groups[0]["lr"])
+            return out
+
+        trainer.net.train_step = record
+        seen.clear()
+        trainer.train(3, peak_learning_rate=peak)
+        del trainer.net.train_step
+        top_lr = 0.01 if peak is None else peak
+        # 3 epochs of 4 batches: from the peak down to 0 along a half cosine
+        assert len(seen) == 12
+        assert seen[0] == pytest.approx(top_lr)
+        assert seen[-1] == pytest.approx(0.0, abs=1e-12)
+        assert np.all(np.diff(seen) < 0)
+
+    # a constant schedule ignores the peak
+    trainer = _trainer(X, y, learning_rate=0.01, lr_schedule="constant")
+    trainer.set_parameters(
+        top, rng.normal(size=top.n_connections), np.zeros(top.n_neurons)
+    )
+    trainer.train(2, peak_learning_rate=0.5)
+    assert trainer.net.optimizer_.param_groups[0]["lr"] == pytest.approx(0.01)

@@ -8,9 +8,10 @@ import pytest
 from sklearn.datasets import load_iris
 from sklearn.preprocessing import StandardScaler
 
-from sklearn_scann import SCANNClassifier, Topology, load, plot_frontier
+from sklearn_scann import SCANNClassifier, SCANNRegressor, Topology, load, plot_frontier
 from sklearn_scann._operations import grow_neurons, prune_connections
 from sklearn_scann._schemes import frontier_steps, select_checkpoint
+from sklearn_scann._training import Trainer
 
 matplotlib.use("Agg")
 
@@ -205,6 +206,30 @@ def test_fixed_schedule_runs_every_round(iris):
     clf = SCANNClassifier(pruning_schedule="fixed", random_state=0, **QUICK).fit(X, y)
     assert len(clf.history_) == 1 + 2 * QUICK["n_rounds"]
     assert all(h["accepted"] for h in clf.history_)
+
+
+@pytest.mark.parametrize(
+    ("estimator", "restart"), [(SCANNClassifier, 20.0), (SCANNRegressor, 1.0)]
+)
+def test_fine_tune_restarts_at_its_multiple_of_the_learning_rate(
+    estimator, restart, iris, monkeypatch
+):
+    X, y = iris
+    peaks, train = [], Trainer.train
+
+    def recording(self, epochs, **kwargs):
+        peaks.append(kwargs.get("peak_learning_rate"))
+        return train(self, epochs, **kwargs)
+
+    monkeypatch.setattr(Trainer, "train", recording)
+    params = {**QUICK, "learning_rate": 0.004, "random_state": 0}
+    estimator(**params).fit(X, y)
+    # the synthesis trains at the learning rate, the fine-tune last
+    assert peaks[:-1] == [None] * (len(peaks) - 1)
+    assert peaks[-1] == pytest.approx(restart * 0.004)
+    peaks.clear()
+    estimator(**params, fine_tune=False).fit(X, y)
+    assert None in peaks and set(peaks) == {None}
 
 
 @pytest.fixture(scope="module")
