@@ -184,10 +184,13 @@ class BatchDataset(torch.utils.data.Dataset):
     those positions with one tensor gather per array, instead of skorch's
     default one-sample-at-a-time collation.
 
-    Nothing the size of the data is copied on the CPU: a dense C-ordered
-    float32 or float64 ``X`` is wrapped as it is and each batch is gathered
-    through ``rows`` (the dataset's rows of ``X``, e.g. the training part of
-    a split) and cast to float32 on its own. On a GPU the dataset's rows
+    Nothing the size of a large data set is copied on the CPU: a dense
+    C-ordered float32 or float64 ``X`` is wrapped as it is and each batch is
+    gathered through ``rows`` (the dataset's rows of ``X``, e.g. the
+    training part of a split) and cast to float32 on its own. A dataset of
+    at most ``2**22`` values (16 MiB of float32) is gathered once and kept
+    as one batch (:meth:`whole_batch`), which an epoch's batches are then
+    taken from. On a GPU the dataset's rows
     are copied to the device once, as float32. A scipy sparse ``X`` stays
     sparse and each batch is densified on its own.
 
@@ -276,6 +279,19 @@ class BatchDataset(torch.utils.data.Dataset):
             self._whole = batch
         return batch
 
+    def kept_batch(self):
+        """The whole dataset as one batch if it is small enough to keep, else None.
+
+        :class:`ShuffledBatches` then slices an epoch's batches out of one
+        gather of it, instead of gathering every batch from ``X``.
+        """
+        if (
+            self._whole is None
+            and len(self) * self.X.shape[1] > self._WHOLE_BATCH_VALUES
+        ):
+            return None
+        return self.whole_batch()
+
     def __getitem__(self, positions):
         positions = positions.to(self.device)
         weight = self.sample_weight
@@ -313,8 +329,29 @@ class ShuffledBatches:
         else:
             order = torch.arange(n)
         order = order.to(self.dataset.device)
+        kept = self.dataset.kept_batch()
+        if kept is None:
+            for start in range(0, n, self.batch_size):
+                yield self.dataset[order[start : start + self.batch_size]]
+            return
+        # A small dataset is kept as one batch: the epoch's order is one
+        # gather of it and every batch a slice of that (the same rows in
+        # the same order as gathering each batch on its own).
+        X, y = kept
+        X, w, y = (
+            X["X"][order],
+            None if X["sample_weight"] is None else X["sample_weight"][order],
+            y[order],
+        )
         for start in range(0, n, self.batch_size):
-            yield self.dataset[order[start : start + self.batch_size]]
+            stop = min(start + self.batch_size, n)
+            yield (
+                {
+                    "X": X[start:stop],
+                    "sample_weight": None if w is None else w[start:stop],
+                },
+                y[start:stop],
+            )
 
 
 class SCANNNet(NeuralNet):

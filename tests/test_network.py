@@ -180,6 +180,37 @@ def test_batch_dataset_reads_rows_in_place(rng):
     np.testing.assert_array_equal(target.numpy(), y[rows[[0, 7, 29]]])
 
 
+@pytest.mark.parametrize("sparse", [False, True])
+def test_kept_dataset_yields_the_batches_of_per_batch_gathers(rng, sparse):
+    import scipy.sparse as sp
+
+    from sklearn_scann._training import ShuffledBatches
+
+    X = rng.normal(size=(70, 4)) * (rng.random((70, 4)) < 0.5)
+    y = rng.integers(0, 3, size=70)
+    weight = rng.uniform(0.5, 2.0, size=70)
+    rows = rng.permutation(70)[:53]
+    X = sp.csr_array(X) if sparse else X
+    epochs = []
+    for keep in (True, False):
+        dataset = BatchDataset(X, y, weight, rows=rows)
+        if not keep:
+            dataset._WHOLE_BATCH_VALUES = 0  # too big to keep: gather per batch
+        batches = ShuffledBatches(
+            dataset, 20, shuffle=True, generator=torch.Generator().manual_seed(3)
+        )
+        epochs.append([list(batches) for _ in range(2)])
+        assert (dataset.kept_batch() is None) == (not keep)
+    kept, gathered = epochs
+    for epoch_kept, epoch_gathered in zip(kept, gathered, strict=True):
+        assert [b[1].shape[0] for b in epoch_kept] == [20, 20, 13]
+        for (Xk, yk), (Xg, yg) in zip(epoch_kept, epoch_gathered, strict=True):
+            assert torch.equal(Xk["X"], Xg["X"]) and torch.equal(yk, yg)
+            assert torch.equal(Xk["sample_weight"], Xg["sample_weight"])
+    # a new epoch is a new order
+    assert not torch.equal(kept[0][0][1], kept[1][0][1])
+
+
 def test_weighted_loss_has_no_division_by_a_batch_total(rng):
     X = rng.normal(size=(40, 4)).astype(np.float32)
     y = rng.integers(0, 3, size=40)
