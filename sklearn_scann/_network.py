@@ -208,8 +208,16 @@ class MaskedNetwork(nn.Module):
                 # five times as long on these sizes.
                 grad = torch.ops.aten.threshold_backward(grad, hidden[target], 0.0)
             layer = target - 1
-            parameters[layer].grad = (grad.T @ inputs[layer]) * masks[layer]
-            biases[layer].grad = grad.sum(dim=0)
+            weight, bias = parameters[layer], biases[layer]
+            if weight.grad is None:
+                weight.grad = (grad.T @ inputs[layer]) * masks[layer]
+                bias.grad = grad.sum(dim=0)
+            else:
+                # Into the gradients already there: no allocation, and no
+                # ``.grad`` assignment (whose checks cost more than the
+                # arithmetic on layers this small).
+                torch.mm(grad.T, inputs[layer], out=weight.grad).mul_(masks[layer])
+                torch.sum(grad, dim=0, out=bias.grad)
             first, spans = self.hidden_columns[layer]
             if not spans:
                 continue
