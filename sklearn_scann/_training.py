@@ -190,9 +190,9 @@ class BatchDataset(torch.utils.data.Dataset):
     training part of a split) and cast to float32 on its own. A dataset of
     at most ``2**22`` values (16 MiB of float32) is gathered once and kept
     as one batch (:meth:`whole_batch`), which an epoch's batches are then
-    taken from. On a GPU the dataset's rows
-    are copied to the device once, as float32. A scipy sparse ``X`` stays
-    sparse and each batch is densified on its own.
+    taken from. On a GPU the dataset's rows are copied to the device once,
+    as float32. A scipy sparse ``X`` stays sparse and each batch is
+    densified on its own (a small one is kept densified, as above).
 
     ``sample_weight`` is rescaled to a mean of 1 over the dataset, so that
     ``mean(loss * w)`` over a batch estimates the weighted mean loss of the
