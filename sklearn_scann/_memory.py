@@ -22,6 +22,9 @@ _BYTES_PER_ALLOWED = 160
 _BYTES_PER_ACTIVE = 48
 # Bytes per stored value of a sparse X (the float32 CSR copy training reads).
 _BYTES_PER_SPARSE_VALUE = 8
+#: Most values (rows x features) of a dataset training keeps gathered as one
+#: float32 batch (16 MiB; see ``BatchDataset.whole_batch``).
+KEPT_BATCH_VALUES = 2**22
 
 
 def training_memory(
@@ -32,7 +35,9 @@ def training_memory(
     Counts the starting network (``layer_sizes``, with skip connections or
     not, ``density`` of the allowed connections active), its checkpoints and
     the copy of the data training makes (a sparse X is copied as float32
-    CSR; a dense X on the CPU is read in place), plus one densified batch.
+    CSR; a dense X on the CPU is read in place), plus one densified batch;
+    a small X (at most ``KEPT_BATCH_VALUES`` values) is also kept as one
+    float32 batch, and reordered once per epoch.
     An estimate within a factor of about 1.5 of the measured peak, not a
     bound.
     """
@@ -43,6 +48,8 @@ def training_memory(
     total += 3 * 4 * batch_size * sum(layer_sizes)  # a batch through the layers
     if sp.issparse(X):
         total += _BYTES_PER_SPARSE_VALUE * X.nnz + 4 * batch_size * n_features
+    if X is not None and X.shape[0] * n_features <= KEPT_BATCH_VALUES:
+        total += 2 * 4 * X.shape[0] * n_features  # kept, and one epoch's order
     return int(total)
 
 

@@ -14,6 +14,7 @@ import torch
 from skorch import NeuralNet
 from skorch.utils import to_device
 
+from ._memory import KEPT_BATCH_VALUES
 from ._network import build_network, gather_edge_values, read_parameters
 from ._topology import Topology
 
@@ -261,7 +262,7 @@ class BatchDataset(torch.utils.data.Dataset):
 
     #: Most values (rows x features) of the whole-dataset batch kept by
     #: :meth:`whole_batch`: 16 MiB of float32.
-    _WHOLE_BATCH_VALUES = 2**22
+    _WHOLE_BATCH_VALUES = KEPT_BATCH_VALUES
     #: The kept whole-dataset batch, or None.
     _whole = None
 
