@@ -25,6 +25,9 @@ _BYTES_PER_SPARSE_VALUE = 8
 #: Most values (rows x features) of a dataset training keeps gathered as one
 #: float32 batch (16 MiB; see ``BatchDataset.whole_batch``).
 KEPT_BATCH_VALUES = 2**22
+#: Most batches per epoch of a dataset whose epochs are sliced from one
+#: reordered copy of it (``ShuffledBatches``); larger ones gather each batch.
+SLICED_BATCHES = 8
 
 
 def training_memory(
@@ -36,8 +39,9 @@ def training_memory(
     not, ``density`` of the allowed connections active), its checkpoints and
     the copy of the data training makes (a sparse X is copied as float32
     CSR; a dense X on the CPU is read in place), plus one densified batch;
-    a small X (at most ``KEPT_BATCH_VALUES`` values) is also kept as one
-    float32 batch, and reordered once per epoch.
+    an X of at most ``SLICED_BATCHES`` batches and ``KEPT_BATCH_VALUES``
+    values is also kept as one float32 batch, and reordered once per
+    epoch.
     An estimate within a factor of about 1.5 of the measured peak, not a
     bound.
     """
@@ -48,7 +52,11 @@ def training_memory(
     total += 3 * 4 * batch_size * sum(layer_sizes)  # a batch through the layers
     if sp.issparse(X):
         total += _BYTES_PER_SPARSE_VALUE * X.nnz + 4 * batch_size * n_features
-    if X is not None and X.shape[0] * n_features <= KEPT_BATCH_VALUES:
+    if (
+        X is not None
+        and X.shape[0] <= SLICED_BATCHES * batch_size
+        and X.shape[0] * n_features <= KEPT_BATCH_VALUES
+    ):
         total += 2 * 4 * X.shape[0] * n_features  # kept, and one epoch's order
     return int(total)
 

@@ -14,7 +14,7 @@ import torch
 from skorch import NeuralNet
 from skorch.utils import to_device
 
-from ._memory import KEPT_BATCH_VALUES
+from ._memory import KEPT_BATCH_VALUES, SLICED_BATCHES
 from ._network import build_network, gather_edge_values, read_parameters
 from ._topology import Topology
 
@@ -189,11 +189,12 @@ class BatchDataset(torch.utils.data.Dataset):
     C-ordered float32 or float64 ``X`` is wrapped as it is and each batch is
     gathered through ``rows`` (the dataset's rows of ``X``, e.g. the
     training part of a split) and cast to float32 on its own. A dataset of
-    at most ``2**22`` values (16 MiB of float32) is gathered once and kept
-    as one batch (:meth:`whole_batch`), which an epoch's batches are then
-    taken from. On a GPU the dataset's rows are copied to the device once,
-    as float32. A scipy sparse ``X`` stays sparse and each batch is
-    densified on its own (a small one is kept densified, as above).
+    at most ``2**22`` values (16 MiB of float32) and a few batches is
+    gathered once and kept as one batch (:meth:`whole_batch`), which an
+    epoch's batches are then taken from. On a GPU the dataset's rows are
+    copied to the device once, as float32. A scipy sparse ``X`` stays
+    sparse and each batch is densified on its own (a small one is kept
+    densified, as above).
 
     ``sample_weight`` is rescaled to a mean of 1 over the dataset, so that
     ``mean(loss * w)`` over a batch estimates the weighted mean loss of the
@@ -330,14 +331,18 @@ class ShuffledBatches:
         else:
             order = torch.arange(n)
         order = order.to(self.dataset.device)
-        kept = self.dataset.kept_batch()
+        # A few batches of a small dataset are sliced from one reordered
+        # copy of it; many (where each update's arithmetic dwarfs a gather)
+        # are gathered one by one, without that copy.
+        few = n <= SLICED_BATCHES * self.batch_size
+        kept = self.dataset.kept_batch() if few else None
         if kept is None:
             for start in range(0, n, self.batch_size):
                 yield self.dataset[order[start : start + self.batch_size]]
             return
-        # A small dataset is kept as one batch: the epoch's order is one
-        # gather of it and every batch a slice of that (the same rows in
-        # the same order as gathering each batch on its own).
+        # The epoch's order is one gather of the kept batch and every batch
+        # a slice of that: the same rows in the same order as gathering
+        # each batch on its own.
         X, y = kept
         X, w, y = (
             X["X"][order],

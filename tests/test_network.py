@@ -209,6 +209,10 @@ def test_kept_dataset_yields_the_batches_of_per_batch_gathers(rng, sparse):
             assert torch.equal(Xk["sample_weight"], Xg["sample_weight"])
     # a new epoch is a new order
     assert not torch.equal(kept[0][0][1], kept[1][0][1])
+    # many batches are gathered one by one: no copy of the dataset is kept
+    dataset = BatchDataset(X, y, weight, rows=rows)
+    assert len(list(ShuffledBatches(dataset, 5, shuffle=True))) == 11
+    assert dataset._whole is None
 
 
 def test_weighted_loss_has_no_division_by_a_batch_total(rng):

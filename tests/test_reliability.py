@@ -256,9 +256,12 @@ def test_memory_estimate_counts_the_kept_copy_of_a_small_dataset():
     small = np.zeros((1000, 10))
     # kept as one float32 batch, plus one epoch's reordered copy
     assert training_memory((10, 100, 3), X=small, **sizes) - alone == 2 * 4 * 10_000
-    # a dataset beyond KEPT_BATCH_VALUES is read in place, batch by batch
+    # a dataset beyond KEPT_BATCH_VALUES, or of many batches, is read in
+    # place, batch by batch
     large = np.broadcast_to(np.float32(0), (2**20, 10))
     assert training_memory((10, 100, 3), X=large, **sizes) == alone
+    many = np.zeros((2000, 10))  # 10 batches of 200
+    assert training_memory((10, 100, 3), X=many, **sizes) == alone
 
 
 # -- scales and training progress --------------------------------------------------
