@@ -327,6 +327,19 @@ def test_training_path_is_autograd_free_and_matches_it(rng):
     for got, p in zip(written, trainer.net.module_.parameters(), strict=True):
         np.testing.assert_allclose(got.numpy(), p.grad.numpy(), rtol=1e-5, atol=1e-7)
 
+    # A later update writes into the gradients already there (in place) and
+    # gets what a first one, assigning them, gets: other rows, same result.
+    half = ({"X": batch[0]["X"][:20], "sample_weight": None}, batch[1][:20])
+    buffers = [p.grad for p in trainer.net.module_.parameters()]
+    trainer.net.train_step_single(half)
+    in_place = [p.grad.clone() for p in trainer.net.module_.parameters()]
+    assert all(p.grad is b for p, b in zip(trainer.net.module_.parameters(), buffers))
+    for p in trainer.net.module_.parameters():
+        p.grad = None
+    trainer.net.train_step_single(half)
+    for got, p in zip(in_place, trainer.net.module_.parameters(), strict=True):
+        assert torch.equal(got, p.grad)
+
 
 def test_only_the_first_and_last_epoch_compute_the_loss(rng):
     """The epochs between train on the gradient alone and leave no history row."""
