@@ -52,13 +52,21 @@ def training_memory(
     total += 3 * 4 * batch_size * sum(layer_sizes)  # a batch through the layers
     if sp.issparse(X):
         total += _BYTES_PER_SPARSE_VALUE * X.nnz + 4 * batch_size * n_features
-    if (
-        X is not None
-        and X.shape[0] <= SLICED_BATCHES * batch_size
-        and X.shape[0] * n_features <= KEPT_BATCH_VALUES
-    ):
+    if X is not None and keeps_data_copy(X.shape[0], n_features, batch_size):
         total += 2 * 4 * X.shape[0] * n_features  # kept, and one epoch's order
     return int(total)
+
+
+def keeps_data_copy(
+    n_rows: int, n_features: int, batch_size: int, max_values=KEPT_BATCH_VALUES
+) -> bool:
+    """Whether training keeps the data as one gathered float32 batch.
+
+    It does for at most ``SLICED_BATCHES`` batches and ``max_values``
+    values: an epoch is then sliced from one reordered copy of it
+    (``ShuffledBatches``), where larger data gathers each batch.
+    """
+    return n_rows <= SLICED_BATCHES * batch_size and n_rows * n_features <= max_values
 
 
 def _format_bytes(n: float) -> str:

@@ -14,7 +14,7 @@ import torch
 from skorch import NeuralNet
 from skorch.utils import to_device
 
-from ._memory import KEPT_BATCH_VALUES, SLICED_BATCHES
+from ._memory import KEPT_BATCH_VALUES, keeps_data_copy
 from ._network import build_network, gather_edge_values, read_parameters
 from ._topology import Topology
 
@@ -281,15 +281,17 @@ class BatchDataset(torch.utils.data.Dataset):
             self._whole = batch
         return batch
 
-    def kept_batch(self):
-        """The whole dataset as one batch if it is small enough to keep, else None.
+    def kept_batch(self, batch_size: int):
+        """The whole dataset as one batch where training keeps it, else None.
 
+        Kept for a few batches of ``batch_size`` of a small dataset (see
+        :func:`~sklearn_scann._memory.keeps_data_copy`):
         :class:`ShuffledBatches` then slices an epoch's batches out of one
         gather of it, instead of gathering every batch from ``X``.
         """
-        if (
-            self._whole is None
-            and len(self) * self.X.shape[1] > self._WHOLE_BATCH_VALUES
+        n_features = self.X.shape[1]
+        if not keeps_data_copy(
+            len(self), n_features, batch_size, self._WHOLE_BATCH_VALUES
         ):
             return None
         return self.whole_batch()
@@ -334,8 +336,7 @@ class ShuffledBatches:
         # A few batches of a small dataset are sliced from one reordered
         # copy of it; many (where each update's arithmetic dwarfs a gather)
         # are gathered one by one, without that copy.
-        few = n <= SLICED_BATCHES * self.batch_size
-        kept = self.dataset.kept_batch() if few else None
+        kept = self.dataset.kept_batch(self.batch_size)
         if kept is None:
             for start in range(0, n, self.batch_size):
                 yield self.dataset[order[start : start + self.batch_size]]

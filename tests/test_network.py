@@ -200,7 +200,7 @@ def test_kept_dataset_yields_the_batches_of_per_batch_gathers(rng, sparse):
             dataset, 20, shuffle=True, generator=torch.Generator().manual_seed(3)
         )
         epochs.append([list(batches) for _ in range(2)])
-        assert (dataset.kept_batch() is None) == (not keep)
+        assert (dataset.kept_batch(20) is None) == (not keep)
     kept, gathered = epochs
     for epoch_kept, epoch_gathered in zip(kept, gathered, strict=True):
         assert [b[1].shape[0] for b in epoch_kept] == [20, 20, 13]
