@@ -329,10 +329,9 @@ class SCANNClassifier(ClassifierMixin, BaseSCANN):
         "class_weight": [dict, StrOptions({"balanced"}), None],
     }
 
-    # The fine-tune restarts at 20x the learning rate (0.1 by default): on
-    # the suite (16 data sets x 10 seeds) -0.11 points against the MLP
-    # instead of -0.44 at 1x (0.3x: -0.6 on 5 seeds; 10x: -0.23; 40x:
-    # -0.13). The regressor keeps 1x: 20x cost meats 0.06 of R².
+    # The fine-tune restarts at 20x the learning rate (0.1 by default); the
+    # measurements are in the Notes. The regressor keeps 1x: 20x cost meats
+    # 0.06 of R².
     _fine_tune_restart = 20.0
 
     def __init__(
