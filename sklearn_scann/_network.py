@@ -41,6 +41,12 @@ def _edge_coordinates(topology: Topology):
     return target_layer, rows, cols
 
 
+#: A layer's weight gradient with fewer columns than this (its inputs) and
+#: at least as many rows (its neurons) is computed transposed (see
+#: :meth:`MaskedNetwork.set_gradients`).
+_NARROW_GRADIENT = 16
+
+
 class MaskedNetwork(nn.Module):
     """Feed-forward network whose structure is fixed by a mask per layer.
 
@@ -216,7 +222,16 @@ class MaskedNetwork(nn.Module):
                 # Into the gradients already there: no allocation, and no
                 # ``.grad`` assignment (whose checks cost more than the
                 # arithmetic on layers this small).
-                torch.mm(grad.T, inputs[layer], out=weight.grad).mul_(masks[layer])
+                rows, cols = weight.shape
+                if cols < _NARROW_GRADIENT <= rows:
+                    # A tall, narrow gradient (many neurons reading a few
+                    # inputs) is a slow shape for the BLAS's product:
+                    # its transpose, then copied, takes a third of the
+                    # time (100 x 7 from 157 rows: 9 against 27 us).
+                    weight.grad.copy_(torch.mm(inputs[layer].T, grad).T)
+                    weight.grad.mul_(masks[layer])
+                else:
+                    torch.mm(grad.T, inputs[layer], out=weight.grad).mul_(masks[layer])
                 torch.sum(grad, dim=0, out=bias.grad)
             first, spans = self.hidden_columns[layer]
             if not spans:

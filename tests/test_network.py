@@ -341,6 +341,40 @@ def test_training_path_is_autograd_free_and_matches_it(rng):
         assert torch.equal(got, p.grad)
 
 
+@pytest.mark.parametrize("sizes", [[5, 20, 3], [3, 40, 16, 1], [12, 16, 2]])
+def test_in_place_gradients_of_tall_narrow_layers_match_autograd(rng, sizes):
+    """Layers of many neurons reading few inputs take their gradient transposed.
+
+    Whichever way a layer's product is taken, an update that writes into
+    the gradients already there gets autograd's gradients.
+    """
+    from sklearn_scann._network import _NARROW_GRADIENT
+
+    X = rng.normal(size=(30, sizes[0]))
+    y = rng.integers(0, max(sizes[-1], 2), size=30)
+    top = Topology.random(sizes, 0.7, rng, skip=True)
+    trainer = Trainer(BatchDataset(X, y), batch_size=30, seed=0)
+    trainer.set_parameters(
+        top, rng.normal(size=top.n_connections), np.zeros(top.n_neurons)
+    )
+    module = trainer.net.module_
+    shapes = [tuple(w.shape) for w in module.parts()[0]]
+    # The transposed product is taken for at least one layer here.
+    assert any(cols < _NARROW_GRADIENT <= rows for rows, cols in shapes)
+    batch = trainer.dataset.whole_batch()
+    first = ({"X": batch[0]["X"][:10], "sample_weight": None}, batch[1][:10])
+    trainer.net.train_step_single(first)  # assigns the gradients
+    buffers = [p.grad for p in module.parameters()]
+    trainer.net.train_step_single(batch)  # writes into them
+    assert all(p.grad is b for p, b in zip(module.parameters(), buffers))
+    written = [p.grad.clone() for p in module.parameters()]
+    for p in module.parameters():
+        p.grad = None
+    trainer.net.get_loss(module(batch[0]["X"]), batch[1]).backward()
+    for got, p in zip(written, module.parameters(), strict=True):
+        np.testing.assert_allclose(got.numpy(), p.grad.numpy(), rtol=1e-5, atol=1e-6)
+
+
 def test_only_the_first_and_last_epoch_compute_the_loss(rng):
     """The epochs between train on the gradient alone and leave no history row."""
     X = rng.normal(size=(60, 4))
