@@ -361,6 +361,28 @@ class ShuffledBatches:
             )
 
 
+class CosineCycle:
+    """A learning rate decaying from ``peak`` to 0 over ``total`` updates (cosine).
+
+    :meth:`step` sets the optimizer's rate for the next update and counts
+    it. The count lives here rather than on the skorch net, whose
+    ``__setattr__`` (it tracks modules and optimizers) costs more per
+    update than the rest of the schedule.
+    """
+
+    def __init__(self, peak: float, total: int):
+        self.peak = peak
+        self.total = total
+        self.update = 0
+
+    def step(self, optimizer) -> None:
+        progress = min(self.update / self.total, 1.0)
+        lr = 0.5 * self.peak * (1.0 + math.cos(math.pi * progress))
+        for group in optimizer.param_groups:
+            group["lr"] = lr
+        self.update += 1
+
+
 class SCANNNet(NeuralNet):
     """skorch net that trains on whole tensor batches with little per-batch work.
 
@@ -391,20 +413,9 @@ class SCANNNet(NeuralNet):
 
     #: The fit's :class:`~sklearn_scann._threads.ThreadShare`, applied per batch.
     thread_share = None
-    #: ``(base_lr, total_updates)`` of a cosine decay over one ``train`` call
-    #: (a warm restart after every structural change), or None: constant lr.
+    #: The :class:`CosineCycle` of the current ``train`` call (a warm restart
+    #: after every structural change), or None: constant learning rate.
     lr_cycle = None
-    #: Optimizer updates made so far in the current cycle.
-    cycle_update = 0
-
-    def _apply_lr_cycle(self):
-        base, total = self.lr_cycle
-        lr = (
-            0.5 * base * (1.0 + math.cos(math.pi * min(self.cycle_update / total, 1.0)))
-        )
-        for group in self.optimizer_.param_groups:
-            group["lr"] = lr
-        self.cycle_update += 1
 
     #: Whether the current epoch's updates compute the loss (see fit_loop).
     loss_wanted = True
@@ -458,7 +469,7 @@ class SCANNNet(NeuralNet):
         if self.thread_share is not None:
             self.thread_share.apply()
         if self.lr_cycle is not None:
-            self._apply_lr_cycle()
+            self.lr_cycle.step(self.optimizer_)
         if self.callbacks_:
             return super().train_step(batch, **fit_params)
         # The gradients are set, not accumulated: nothing to zero first.
@@ -617,8 +628,7 @@ class Trainer:
             peak = (
                 self.learning_rate if peak_learning_rate is None else peak_learning_rate
             )
-            self.net.lr_cycle = (peak, max(epochs * batches - 1, 1))
-            self.net.cycle_update = 0
+            self.net.lr_cycle = CosineCycle(peak, max(epochs * batches - 1, 1))
         # Rows for the first and the last epoch (see SCANNNet.fit_loop);
         # earlier rounds' rows are not needed.
         self.net.history.clear()
