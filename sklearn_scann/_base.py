@@ -365,13 +365,14 @@ class BaseSCANN(BaseEstimator):
         topology, weights, biases = initial_network(
             layer_sizes, skip=scheme.skip, density=density, rng=rng
         )
-        y_valid, w_valid = targets[valid], sample_weight[valid]
+        scored = self._scored_rows(X, train, valid)
+        y_valid, w_valid = targets[scored], sample_weight[scored]
         if w_valid.sum() <= 0:
             w_valid = None  # all-zero weights on the validation rows: unweighted
         step_scorer = self._step_scorer(
             y_valid, w_valid, target_state, seed=[int(numpy_seed), 1]
         )
-        tolerance = self._tolerance_rule(w_valid, valid.size, step_scorer)
+        tolerance = self._tolerance_rule(w_valid, scored.size, step_scorer)
         batches_per_epoch = -(-train.size // batch_size)
         initial_epochs = self.initial_epochs
         if initial_epochs is None:
@@ -387,7 +388,7 @@ class BaseSCANN(BaseEstimator):
         cap = 1 if batch_macs < _ONE_THREAD_MACS else None
         with fit_threads(cap) as threads:
             # Both parts index X in place: no copy of the data on the CPU.
-            validation = BatchDataset(X, rows=valid, device=device)
+            validation = BatchDataset(X, rows=scored, device=device)
             trainer = Trainer(
                 BatchDataset(X, targets, sample_weight, rows=train, device=device),
                 solver=self.solver,
@@ -459,6 +460,10 @@ class BaseSCANN(BaseEstimator):
         return self
 
     # -- what the task supplies ------------------------------------------------
+
+    def _scored_rows(self, X, train, valid):
+        """The validation rows every synthesis step is scored on: all of them."""
+        return valid
 
     #: Optimizer updates the starting network gets at least when
     #: ``initial_epochs=None``.

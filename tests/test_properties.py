@@ -413,3 +413,43 @@ def test_edges_are_the_adjacency_in_row_major_order(net):
     src, dst = top.edges()
     np.testing.assert_array_equal(src, expected[0])
     np.testing.assert_array_equal(dst, expected[1])
+
+
+@settings(max_examples=60, **_SETTINGS)
+@given(
+    n_samples=st.integers(2, 40),
+    n_features=st.integers(1, 6),
+    margin=st.floats(0.0, 5.0),
+    seed=seeds,
+)
+def test_outliers_of_the_training_range_dense_and_sparse(
+    n_samples, n_features, margin, seed
+):
+    """The regressor's validation outliers: the same for sparse X, never a training row.
+
+    A row is outside exactly when one of its features lies more than
+    ``margin`` standard deviations beyond the training rows' range (a
+    feature constant on them not judged).
+    """
+    import scipy.sparse as sp
+
+    from sklearn_scann._regressor import _outside_training_range
+
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n_samples, n_features)) * rng.choice([0.0, 1.0, 50.0])
+    X[rng.random(X.shape) < 0.3] = 0.0  # sparse-like zeros
+    if rng.random() < 0.5:
+        X[:, 0] = 3.7  # constant, but not zero: no spread to judge it by
+    train = np.sort(rng.choice(n_samples, size=max(1, n_samples // 2), replace=False))
+    rows = np.arange(n_samples)
+    outside = _outside_training_range(X, train, rows, margin)
+    np.testing.assert_array_equal(
+        outside, _outside_training_range(sp.csr_array(X), train, rows, margin)
+    )
+    assert not outside[train].any()
+    spread = X[train].std(axis=0)
+    low = X[train].min(axis=0) - margin * spread
+    high = X[train].max(axis=0) + margin * spread
+    varies = X[train].max(axis=0) > X[train].min(axis=0)
+    beyond = ((X < low) | (X > high)) & varies
+    np.testing.assert_array_equal(outside, beyond.any(axis=1))

@@ -379,3 +379,65 @@ def test_step_scorer_keeps_each_outputs_r2():
     errors = scorer.paired_output_errors(1, 0)
     assert errors[0] == 0.0 and 0.0 < errors[1] < shortfall[1]
     np.testing.assert_array_equal(scorer.paired_output_errors(1, 1), [0.0, 0.0])
+
+
+def test_gross_outliers_among_the_validation_rows_are_not_scored(monkeypatch):
+    """A held-out row far beyond the training range does not decide the steps.
+
+    On ``y = x0**2`` a ReLU network extrapolates linearly, so at ``x0 = 50``
+    (the training rows reach about 3) it misses by hundreds: that one
+    row's squared error, scored, swamps every other row's.
+    """
+    from sklearn.utils import check_random_state
+
+    from sklearn_scann import _regressor
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 3))
+    y = X[:, 0] ** 2 + 0.1 * rng.normal(size=300)
+    reg = SCANNRegressor(n_rounds=1, epochs_per_step=5, random_state=0)
+    # The estimator's own split: put the outlier among its validation rows.
+    split_seed = check_random_state(0).randint(np.iinfo(np.int32).max, size=3)[0]
+    _, valid = reg._split(y, split_seed)
+    X[valid[0], 0] = 50.0
+    y[valid[0]] = 1.0
+    scores = clone(reg).fit(X, y).history_[0]["validation_score"]
+    assert scores > 0.8
+    # Scored with the rest (no split counts as a few outliers), the row
+    # alone turns the same network's R² negative.
+    monkeypatch.setattr(_regressor, "_MOST_OUTLIERS", -1.0)
+    assert clone(reg).fit(X, y).history_[0]["validation_score"] < 0
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_outside_training_range_judges_each_feature_by_its_spread(sparse):
+    from sklearn_scann._regressor import _outside_training_range
+
+    rng = np.random.default_rng(1)
+    X = rng.uniform(-1, 1, size=(60, 3))
+    X[:, 2] = 0.0  # constant on the training rows: not judged
+    train, rows = np.arange(50), np.arange(50, 60)
+    spread = X[train, 0].std()
+    X[50, 0] = X[train, 0].max() + 2.9 * spread  # within 3 deviations
+    X[51, 0] = X[train, 0].max() + 3.1 * spread  # beyond
+    X[52, 1] = X[train, 1].min() - 10.0  # far below
+    X[53, 2] = 5.0  # a feature constant on the training rows
+    data = sp.csr_array(X) if sparse else X
+    outside = _outside_training_range(data, train, rows)
+    np.testing.assert_array_equal(np.flatnonzero(outside), [1, 2])
+    # Every training row is inside its own range.
+    assert not _outside_training_range(data, train, train).any()
+
+
+def test_a_shifted_validation_part_is_scored_whole():
+    """More than a tenth of the rows outside: a shift, not outliers; all scored."""
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(100, 2))
+    train, valid = np.arange(80), np.arange(80, 100)
+    reg = SCANNRegressor()
+    X[80, 0] = 100.0  # one of 20: left out
+    np.testing.assert_array_equal(reg._scored_rows(X, train, valid), valid[1:])
+    X[81:84, 0] = 100.0  # four of 20
+    np.testing.assert_array_equal(reg._scored_rows(X, train, valid), valid)
+    # validation_fraction=0 scores the training rows themselves.
+    assert reg._scored_rows(X, train, train) is train
