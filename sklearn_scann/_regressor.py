@@ -7,7 +7,6 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
-import scipy.sparse as sp
 from sklearn.base import RegressorMixin
 from sklearn.exceptions import DataConversionWarning
 from sklearn.utils.validation import _check_sample_weight
@@ -15,7 +14,7 @@ from sklearn.utils.validation import _check_sample_weight
 from ._base import BaseSCANN
 from ._compact import CompactNetwork
 from ._schemes import select_checkpoint
-from ._scoring import RegressionScorer
+from ._scoring import RegressionScorer, outside_training_range
 
 __all__ = ["SCANNRegressor"]
 
@@ -24,64 +23,11 @@ __all__ = ["SCANNRegressor"]
 _R2_FLOOR = 0.01
 
 
-#: A validation row with a feature further than this many standard
-#: deviations (of the training rows) beyond the training rows' range is
-#: not scored (see ``SCANNRegressor._scored_rows``) ...
-_OUTLIER_MARGIN = 3.0
-#: ... unless more than this fraction of the validation rows are: then the
-#: validation rows differ from the training rows as a whole, not in a few
+#: A validation row beyond the training range (see ``_scored_rows``) is
+#: left out unless more than this fraction of the validation rows are:
+#: then they differ from the training rows as a whole, not in a few
 #: outliers, and every row is scored.
 _MOST_OUTLIERS = 0.1
-#: Values (rows x features) of X read at once while finding the outliers.
-_CHUNK_VALUES = 2**20
-
-
-def _feature_ranges(X, rows):
-    """Per-feature minimum, maximum and standard deviation of ``X[rows]``.
-
-    Read in chunks of rows (a sparse chunk densified), so that no copy of
-    the rows is made at once.
-    """
-    n_features = X.shape[1]
-    step = max(1, _CHUNK_VALUES // max(n_features, 1))
-    low = np.full(n_features, np.inf)
-    high = np.full(n_features, -np.inf)
-    total = np.zeros(n_features)
-    squares = np.zeros(n_features)
-    for start in range(0, rows.size, step):
-        block = _dense_rows(X, rows[start : start + step])
-        np.minimum(low, block.min(axis=0), out=low)
-        np.maximum(high, block.max(axis=0), out=high)
-        total += block.sum(axis=0)
-        squares += (block * block).sum(axis=0)
-    mean = total / max(rows.size, 1)
-    spread = np.sqrt(np.maximum(squares / max(rows.size, 1) - mean * mean, 0.0))
-    return low, high, spread
-
-
-def _dense_rows(X, rows):
-    block = X[rows]
-    block = block.toarray() if sp.issparse(block) else block
-    return np.asarray(block, dtype=np.float64)
-
-
-def _outside_training_range(X, train, rows, margin=_OUTLIER_MARGIN):
-    """Which of ``rows`` has a feature ``margin`` deviations beyond the training range.
-
-    Features constant on the training rows (no deviation to measure by)
-    are not judged.
-    """
-    low, high, spread = _feature_ranges(X, train)
-    judged = high > low  # exact, where a computed spread may round above 0
-    low, high = low - margin * spread, high + margin * spread
-    outside = np.zeros(rows.size, dtype=bool)
-    step = max(1, _CHUNK_VALUES // max(X.shape[1], 1))
-    for start in range(0, rows.size, step):
-        block = _dense_rows(X, rows[start : start + step])[:, judged]
-        outside[start : start + step] = (
-            (block < low[judged]) | (block > high[judged])
-        ).any(axis=1)
-    return outside
 
 
 def _output_names(y):
@@ -314,18 +260,19 @@ class SCANNRegressor(RegressorMixin, BaseSCANN):
     def _scored_rows(self, X, train, valid):
         """The validation rows the steps are scored on: all but gross outliers.
 
-        A row with a feature more than ``_OUTLIER_MARGIN`` standard
-        deviations beyond the training rows' range is left out, unless more
-        than ``_MOST_OUTLIERS`` of the rows are. The squared error of a
-        network's extrapolation there can outweigh every other row: on the
-        diamonds data one validation row, a stone recorded 58.9 mm wide (46
-        standard deviations out, the training rows reaching 5), made 88% of
-        a pruned step's squared error, and no prune was accepted on that
-        split (1,009 connections kept instead of about 20).
+        A row with a feature more than 3 standard deviations beyond the
+        training rows' range (``_scoring.outside_training_range``) is
+        left out, unless more than ``_MOST_OUTLIERS`` of the rows are. The
+        squared error of a network's extrapolation there can outweigh every
+        other row: on the diamonds data one validation row, a stone
+        recorded 58.9 mm wide (46 standard deviations out, the training
+        rows reaching 5), made 88% of a pruned step's squared error, and no
+        prune was accepted on that split (1,009 connections kept instead of
+        17).
         """
         if valid is train or valid.size == 0:
             return valid  # validation_fraction=0: the training rows themselves
-        outside = _outside_training_range(X, train, valid)
+        outside = outside_training_range(X, train, valid)
         if outside.mean() > _MOST_OUTLIERS:
             return valid
         return valid[~outside]

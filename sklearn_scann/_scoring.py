@@ -1,4 +1,5 @@
-"""The score of a synthesis step on the validation rows, and its standard error."""
+"""The score of a synthesis step on the validation rows, its standard error, and
+the validation rows too far outside the training range to score."""
 
 # SPDX-License-Identifier: BSD-3-Clause
 
@@ -7,13 +8,19 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
+import scipy.sparse as sp
 from scipy.special import log_softmax, softmax
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.metrics import check_scoring
 
 from ._compact import class_logits
 
-__all__ = ["ClassificationScorer", "RegressionScorer", "StepScorer"]
+__all__ = [
+    "ClassificationScorer",
+    "RegressionScorer",
+    "StepScorer",
+    "outside_training_range",
+]
 
 # Resamples of the validation rows behind the standard error of a scorer.
 _BOOTSTRAP_DRAWS = 50
@@ -295,3 +302,58 @@ class RegressionScorer(StepScorer):
     def _labels(self, rows):
         y = self.y_valid[rows] * self.scale + self.mean
         return y[:, 0] if y.shape[1] == 1 else y
+
+
+#: Standard deviations (of the training rows) beyond the training rows'
+#: range from which a row is outside it (see :func:`outside_training_range`).
+_OUTLIER_MARGIN = 3.0
+#: Values (rows x features) of X read at once while finding the outliers.
+_CHUNK_VALUES = 2**20
+
+
+def _feature_ranges(X, rows):
+    """Per-feature minimum, maximum and standard deviation of ``X[rows]``.
+
+    Read in chunks of rows (a sparse chunk densified), so that no copy of
+    the rows is made at once.
+    """
+    n_features = X.shape[1]
+    step = max(1, _CHUNK_VALUES // max(n_features, 1))
+    low = np.full(n_features, np.inf)
+    high = np.full(n_features, -np.inf)
+    total = np.zeros(n_features)
+    squares = np.zeros(n_features)
+    for start in range(0, rows.size, step):
+        block = _dense_rows(X, rows[start : start + step])
+        np.minimum(low, block.min(axis=0), out=low)
+        np.maximum(high, block.max(axis=0), out=high)
+        total += block.sum(axis=0)
+        squares += (block * block).sum(axis=0)
+    mean = total / max(rows.size, 1)
+    spread = np.sqrt(np.maximum(squares / max(rows.size, 1) - mean * mean, 0.0))
+    return low, high, spread
+
+
+def _dense_rows(X, rows):
+    block = X[rows]
+    block = block.toarray() if sp.issparse(block) else block
+    return np.asarray(block, dtype=np.float64)
+
+
+def outside_training_range(X, train, rows, margin=_OUTLIER_MARGIN):
+    """Which of ``rows`` has a feature ``margin`` deviations beyond the training range.
+
+    Features constant on the training rows (no deviation to measure by)
+    are not judged.
+    """
+    low, high, spread = _feature_ranges(X, train)
+    judged = high > low  # exact, where a computed spread may round above 0
+    low, high = low - margin * spread, high + margin * spread
+    outside = np.zeros(rows.size, dtype=bool)
+    step = max(1, _CHUNK_VALUES // max(X.shape[1], 1))
+    for start in range(0, rows.size, step):
+        block = _dense_rows(X, rows[start : start + step])[:, judged]
+        outside[start : start + step] = (
+            (block < low[judged]) | (block > high[judged])
+        ).any(axis=1)
+    return outside

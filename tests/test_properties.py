@@ -433,7 +433,7 @@ def test_outliers_of_the_training_range_dense_and_sparse(
     """
     import scipy.sparse as sp
 
-    from sklearn_scann._regressor import _outside_training_range
+    from sklearn_scann._scoring import outside_training_range
 
     rng = np.random.default_rng(seed)
     X = rng.normal(size=(n_samples, n_features)) * rng.choice([0.0, 1.0, 50.0])
@@ -442,9 +442,9 @@ def test_outliers_of_the_training_range_dense_and_sparse(
         X[:, 0] = 3.7  # constant, but not zero: no spread to judge it by
     train = np.sort(rng.choice(n_samples, size=max(1, n_samples // 2), replace=False))
     rows = np.arange(n_samples)
-    outside = _outside_training_range(X, train, rows, margin)
+    outside = outside_training_range(X, train, rows, margin)
     np.testing.assert_array_equal(
-        outside, _outside_training_range(sp.csr_array(X), train, rows, margin)
+        outside, outside_training_range(sp.csr_array(X), train, rows, margin)
     )
     assert not outside[train].any()
     spread = X[train].std(axis=0)

@@ -411,7 +411,7 @@ def test_gross_outliers_among_the_validation_rows_are_not_scored(monkeypatch):
 
 @pytest.mark.parametrize("sparse", [False, True])
 def test_outside_training_range_judges_each_feature_by_its_spread(sparse):
-    from sklearn_scann._regressor import _outside_training_range
+    from sklearn_scann._scoring import outside_training_range
 
     rng = np.random.default_rng(1)
     X = rng.uniform(-1, 1, size=(60, 3))
@@ -423,10 +423,10 @@ def test_outside_training_range_judges_each_feature_by_its_spread(sparse):
     X[52, 1] = X[train, 1].min() - 10.0  # far below
     X[53, 2] = 5.0  # a feature constant on the training rows
     data = sp.csr_array(X) if sparse else X
-    outside = _outside_training_range(data, train, rows)
+    outside = outside_training_range(data, train, rows)
     np.testing.assert_array_equal(np.flatnonzero(outside), [1, 2])
     # Every training row is inside its own range.
-    assert not _outside_training_range(data, train, train).any()
+    assert not outside_training_range(data, train, train).any()
 
 
 def test_a_shifted_validation_part_is_scored_whole():
