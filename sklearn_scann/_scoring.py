@@ -311,20 +311,27 @@ _OUTLIER_MARGIN = 3.0
 _CHUNK_VALUES = 2**20
 
 
-def _feature_ranges(X, rows):
-    """Per-feature minimum, maximum and standard deviation of ``X[rows]``.
+def _row_blocks(X, rows):
+    """``(start, block)`` for consecutive chunks of ``X[rows]``, dense float64.
 
-    Read in chunks of rows (a sparse chunk densified), so that no copy of
-    the rows is made at once.
+    At most ``_CHUNK_VALUES`` values a chunk (a sparse one densified), so
+    that no copy of all the rows is made at once.
     """
+    step = max(1, _CHUNK_VALUES // max(X.shape[1], 1))
+    for start in range(0, rows.size, step):
+        block = X[rows[start : start + step]]
+        block = block.toarray() if sp.issparse(block) else block
+        yield start, np.asarray(block, dtype=np.float64)
+
+
+def _feature_ranges(X, rows):
+    """Per-feature minimum, maximum and standard deviation of ``X[rows]``."""
     n_features = X.shape[1]
-    step = max(1, _CHUNK_VALUES // max(n_features, 1))
     low = np.full(n_features, np.inf)
     high = np.full(n_features, -np.inf)
     total = np.zeros(n_features)
     squares = np.zeros(n_features)
-    for start in range(0, rows.size, step):
-        block = _dense_rows(X, rows[start : start + step])
+    for _, block in _row_blocks(X, rows):
         np.minimum(low, block.min(axis=0), out=low)
         np.maximum(high, block.max(axis=0), out=high)
         total += block.sum(axis=0)
@@ -332,12 +339,6 @@ def _feature_ranges(X, rows):
     mean = total / max(rows.size, 1)
     spread = np.sqrt(np.maximum(squares / max(rows.size, 1) - mean * mean, 0.0))
     return low, high, spread
-
-
-def _dense_rows(X, rows):
-    block = X[rows]
-    block = block.toarray() if sp.issparse(block) else block
-    return np.asarray(block, dtype=np.float64)
 
 
 def outside_training_range(X, train, rows, margin=_OUTLIER_MARGIN):
@@ -348,12 +349,11 @@ def outside_training_range(X, train, rows, margin=_OUTLIER_MARGIN):
     """
     low, high, spread = _feature_ranges(X, train)
     judged = high > low  # exact, where a computed spread may round above 0
-    low, high = low - margin * spread, high + margin * spread
+    low = (low - margin * spread)[judged]
+    high = (high + margin * spread)[judged]
     outside = np.zeros(rows.size, dtype=bool)
-    step = max(1, _CHUNK_VALUES // max(X.shape[1], 1))
-    for start in range(0, rows.size, step):
-        block = _dense_rows(X, rows[start : start + step])[:, judged]
-        outside[start : start + step] = (
-            (block < low[judged]) | (block > high[judged])
-        ).any(axis=1)
+    for start, block in _row_blocks(X, rows):
+        block = block[:, judged]
+        beyond = (block < low) | (block > high)
+        outside[start : start + len(block)] = beyond.any(axis=1)
     return outside
