@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import copy
+import math
 import warnings
 from numbers import Integral, Real
 
@@ -378,12 +379,17 @@ class BaseSCANN(BaseEstimator):
         if initial_epochs is None:
             least = -(-self._min_initial_updates // batches_per_epoch)
             initial_epochs = max(2 * self.epochs_per_step, least)
-        epochs_per_step = self.epochs_per_step
-        min_updates = self.min_updates_per_step
-        if min_updates is None:
-            min_updates = self._min_step_updates
-        if epochs_per_step > 0:
-            epochs_per_step = max(epochs_per_step, -(-min_updates // batches_per_epoch))
+
+        def step_epochs(n_connections):
+            """Epochs after a pruning step that left ``n_connections``."""
+            if self.epochs_per_step <= 0:
+                return 0
+            if self.min_updates_per_step is None:
+                least = self._step_updates(n_connections)
+            else:
+                least = self.min_updates_per_step
+            return max(self.epochs_per_step, math.ceil(least / batches_per_epoch))
+
         batch_macs = batch_size * dense_connections(layer_sizes, skip=scheme.skip)
         cap = 1 if batch_macs < _ONE_THREAD_MACS else None
         with fit_threads(cap) as threads:
@@ -410,8 +416,9 @@ class BaseSCANN(BaseEstimator):
                 evaluate=lambda: step_scorer(trainer.predict_logits(validation)),
                 rng=rng,
                 n_rounds=self.n_rounds,
-                epochs_per_step=epochs_per_step,
+                epochs_per_step=step_epochs,
                 initial_epochs=initial_epochs,
+                initial_learning_rate=self._initial_peak * self.learning_rate,
                 grow_ratio=_default(self.grow_ratio, scheme.grow_ratio),
                 prune_ratio=_default(self.prune_ratio, scheme.prune_ratio),
                 neuron_growth=self.neuron_growth,
@@ -438,12 +445,14 @@ class BaseSCANN(BaseEstimator):
                 if self.keep_frontier and step != best_step
             }
             chosen = checkpoints[best_step]
-            if self.fine_tune and epochs_per_step > 0 and valid.size < len(targets):
-                # The chosen structure, trained on every row (validation too).
+            fine_tune_epochs = step_epochs(topology.n_connections)
+            if self.fine_tune and fine_tune_epochs > 0 and valid.size < len(targets):
+                # The chosen structure, trained on every row (validation too),
+                # as long as a pruning step on the starting network.
                 trainer.dataset = BatchDataset(X, targets, sample_weight, device=device)
                 trainer.set_parameters(chosen.topology, chosen.weights, chosen.biases)
                 trainer.train(
-                    epochs_per_step,
+                    fine_tune_epochs,
                     peak_learning_rate=self._fine_tune_restart * self.learning_rate,
                 )
                 chosen = Checkpoint(chosen.topology, *trainer.parameters())
@@ -471,9 +480,20 @@ class BaseSCANN(BaseEstimator):
     #: Optimizer updates after a structural step when
     #: ``min_updates_per_step=None``.
     _min_step_updates = 100
+    #: Peak of the starting network's cosine cycle (``lr_schedule="cosine"``),
+    #: as a multiple of ``learning_rate``.
+    _initial_peak = 1.0
     #: Peak of the fine-tune's cosine cycle (``lr_schedule="cosine"``), as a
     #: multiple of ``learning_rate``.
     _fine_tune_restart = 1.0
+
+    def _step_updates(self, n_connections) -> float:
+        """Fewest updates after a pruning step that left ``n_connections``.
+
+        The default (``min_updates_per_step=None``): ``_min_step_updates``
+        whatever the size, unless the task says otherwise.
+        """
+        return self._min_step_updates
 
     #: Keyword arguments of ``validate_data`` for ``y``.
     _validate_y_options: dict = {}

@@ -170,7 +170,7 @@ def synthesize(
     evaluate: Callable[[], tuple[float, float, bool]],
     rng: np.random.Generator,
     n_rounds: int,
-    epochs_per_step: int,
+    epochs_per_step,
     initial_epochs: int,
     grow_ratio: float,
     prune_ratio: float,
@@ -182,13 +182,17 @@ def synthesize(
     growth_init: str = "zero",
     growth_grace: bool = False,
     joint_regrowth: bool = False,
+    initial_learning_rate: float | None = None,
     verbose: int = 0,
 ):
     """Run ``scheme`` for at most ``n_rounds`` rounds; return history and checkpoints.
 
-    Step 0 trains the starting network for ``initial_epochs``. Every later
-    step applies one operation of the scheme and trains ``epochs_per_step``
-    epochs (half as many, at least one, after a growth step);
+    Step 0 trains the starting network for ``initial_epochs`` (its cosine
+    cycle peaking at ``initial_learning_rate``; None: the trainer's
+    learning rate). Every later step applies one operation of the scheme
+    and trains ``epochs_per_step`` epochs (half as many, at least one,
+    after a growth step); ``epochs_per_step`` is a number, or a function
+    of the changed network's connections giving that number;
     ``evaluate()`` then returns the held-out ``(score, loss, one_class)``
     (``one_class``: the network predicts a single class for every
     held-out row) and the step is recorded with a checkpoint of its
@@ -295,11 +299,22 @@ def synthesize(
     # it was and only the new parameters need training, where pruning
     # removes terms the network used and must recover. On the suite this
     # left accuracy and size as they were and cut fit time by a seventh.
-    growth_epochs = max(1, epochs_per_step // 2) if epochs_per_step > 0 else 0
+    def epochs_after(operation, n_connections):
+        epochs = (
+            epochs_per_step(n_connections)
+            if callable(epochs_per_step)
+            else epochs_per_step
+        )
+        if operation in _PRUNING or epochs <= 0:
+            return epochs
+        return max(1, epochs // 2)
+
     ratio = float(prune_ratio)
     started = time.perf_counter()
     trainer.set_parameters(topology, weights, biases)
-    loss = trainer.train(initial_epochs, check_progress=True)
+    loss = trainer.train(
+        initial_epochs, check_progress=True, peak_learning_rate=initial_learning_rate
+    )
     best = record(0, 0, "initial", initial_epochs, loss, started)
     # The network the loop continues from (the last accepted step).
     current = 0
@@ -366,7 +381,7 @@ def synthesize(
                 continue
             trainer.set_parameters(topology, weights, biases)
             is_prune = operation in _PRUNING
-            epochs = epochs_per_step if is_prune else growth_epochs
+            epochs = epochs_after(operation, topology.n_connections)
             loss = trainer.train(epochs)
             score = record(step, round_, operation, epochs, loss, started)
             # A prune that costs more than the tolerance, or that leaves a

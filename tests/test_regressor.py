@@ -441,3 +441,71 @@ def test_a_shifted_validation_part_is_scored_whole():
     np.testing.assert_array_equal(reg._scored_rows(X, train, valid), valid)
     # validation_fraction=0 scores the training rows themselves.
     assert reg._scored_rows(X, train, train) is train
+
+
+@pytest.mark.parametrize(
+    ("connections", "updates"),
+    [(40_000, 300), (10_000, 300), (2_500, 150), (1_111, 100), (300, 100), (0, 100)],
+)
+def test_pruning_step_updates_follow_the_square_root_of_the_size(
+    connections, updates
+):
+    assert SCANNRegressor()._step_updates(connections) == pytest.approx(
+        updates, abs=0.1
+    )
+    # The classifier's floor is one number whatever the size.
+    assert SCANNClassifier()._step_updates(connections) == 100
+
+
+def test_steps_train_as_long_as_their_network_needs(monkeypatch):
+    """Step lengths, the start's peak and the fine-tune's length, end to end.
+
+    With the full length at 400 connections (instead of 10,000), the
+    starting network of 8 x 40 x 1 with skips (368 connections) and its
+    pruned successors get different floors; every step must train
+    ``max(epochs_per_step, ceil(updates / batches))`` epochs for the
+    network it left, a growth step half as many.
+    """
+    monkeypatch.setattr(SCANNRegressor, "_full_step_connections", 400)
+    calls = []
+    train = Trainer.train
+
+    def recording(self, epochs, **kwargs):
+        calls.append((epochs, kwargs.get("peak_learning_rate")))
+        return train(self, epochs, **kwargs)
+
+    monkeypatch.setattr(Trainer, "train", recording)
+    X, y = make_regression(n_samples=250, n_features=8, noise=1.0, random_state=3)
+    reg = SCANNRegressor(
+        hidden_layer_sizes=(40,),
+        n_rounds=2,
+        epochs_per_step=1,
+        pruning_schedule="fixed",
+        batch_size=50,
+        learning_rate=1e-3,
+        random_state=0,
+    ).fit(X, y)
+    batches = 4  # 200 training rows in batches of 50
+
+    def epochs_for(n_connections):
+        return -(-round(reg._step_updates(n_connections)) // batches)
+
+    start = reg.history_[0]
+    assert start["n_connections"] == 8 * 40 + 40 + 8
+    assert calls[0] == (500 // batches, pytest.approx(2e-3))
+    steps = [h for h in reg.history_[1:] if h["changed"]]
+    assert [h["operation"] for h in steps] == [
+        "prune_connections",
+        "grow_connections",
+        "prune_connections",
+        "grow_connections",
+    ]
+    expected = []
+    for h in steps:
+        prune = epochs_for(h["n_connections"])
+        expected.append(prune if h["operation"] == "prune_connections" else prune // 2)
+    assert [h["epochs"] for h in steps] == expected
+    # Smaller networks train fewer epochs: the floors did differ.
+    assert len(set(expected[::2])) == 2
+    # The fine-tune: as long as a pruning step on the starting network.
+    assert calls[-1] == (epochs_for(start["n_connections"]), pytest.approx(1e-3))

@@ -209,10 +209,11 @@ def test_fixed_schedule_runs_every_round(iris):
 
 
 @pytest.mark.parametrize(
-    ("estimator", "restart"), [(SCANNClassifier, 20.0), (SCANNRegressor, 1.0)]
+    ("estimator", "start", "restart"),
+    [(SCANNClassifier, 1.0, 20.0), (SCANNRegressor, 2.0, 1.0)],
 )
-def test_fine_tune_restarts_at_its_multiple_of_the_learning_rate(
-    estimator, restart, iris, monkeypatch
+def test_start_and_fine_tune_peak_at_their_multiples_of_the_learning_rate(
+    estimator, start, restart, iris, monkeypatch
 ):
     X, y = iris
     peaks, train = [], Trainer.train
@@ -224,12 +225,13 @@ def test_fine_tune_restarts_at_its_multiple_of_the_learning_rate(
     monkeypatch.setattr(Trainer, "train", recording)
     params = {**QUICK, "learning_rate": 0.004, "random_state": 0}
     estimator(**params).fit(X, y)
-    # the synthesis trains at the learning rate, the fine-tune last
-    assert peaks[:-1] == [None] * (len(peaks) - 1)
+    # the start at its peak, the steps at the learning rate, the fine-tune last
+    assert peaks[0] == pytest.approx(start * 0.004)
+    assert len(peaks) > 3 and peaks[1:-1] == [None] * (len(peaks) - 2)
     assert peaks[-1] == pytest.approx(restart * 0.004)
     peaks.clear()
     estimator(**params, fine_tune=False).fit(X, y)
-    assert None in peaks and set(peaks) == {None}
+    assert peaks[0] == pytest.approx(start * 0.004) and set(peaks[1:]) == {None}
 
 
 @pytest.fixture(scope="module")
