@@ -82,12 +82,12 @@ class SCANNRegressor(RegressorMixin, BaseSCANN):
         growth step.
     initial_epochs : int, default=None
         Training epochs of the starting network (None: at least 500
-        optimizer updates, their cosine cycle peaking at twice
-        ``learning_rate``).
+        optimizer updates).
     solver : {"adam", "sgd"}, default="adam"
         Optimizer.
     learning_rate : float, default=5e-3
-        Step size (the peak of each cosine cycle).
+        Step size: the peak of each cosine cycle, except the starting
+        network's, which peaks at twice this.
     momentum : float in [0, 1), default=0.9
         Momentum of ``"sgd"``.
     alpha : float, default=1e-3
