@@ -163,9 +163,7 @@ def test_int16_regressor_agrees_with_predict(tmp_path):
     expected = model.predict(X[300:])
     tolerance = REGRESSION_TOLERANCE * np.std(y)
     np.testing.assert_allclose(predicted, expected, rtol=0, atol=tolerance)
-    simulated = quantize_network(model.network_, X, "int16").regression_outputs(
-        X[300:]
-    )
+    simulated = quantize_network(model.network_, X, "int16").regression_outputs(X[300:])
     np.testing.assert_array_equal(predicted.astype(np.float32), simulated[:, 0])
     report = quantization_report(model, X[300:], y[300:], dtype="int16")
     assert report["metric"] == "r2"

@@ -447,9 +447,7 @@ def test_a_shifted_validation_part_is_scored_whole():
     ("connections", "updates"),
     [(40_000, 300), (10_000, 300), (2_500, 150), (1_111, 100), (300, 100), (0, 100)],
 )
-def test_pruning_step_updates_follow_the_square_root_of_the_size(
-    connections, updates
-):
+def test_pruning_step_updates_follow_the_square_root_of_the_size(connections, updates):
     assert SCANNRegressor()._step_updates(connections) == pytest.approx(
         updates, abs=0.1
     )
