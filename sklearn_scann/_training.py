@@ -432,8 +432,13 @@ class SCANNNet(NeuralNet):
         iterator = self.get_iterator(X, training=True)
         try:
             for epoch in range(epochs):
-                self.loss_wanted = epoch in (0, epochs - 1)
-                if self.loss_wanted:
+                wanted = epoch in (0, epochs - 1)
+                if wanted != self.loss_wanted:
+                    # Only on a change: skorch's __setattr__ (it tracks
+                    # modules and optimizers) costs as much as a small
+                    # update's arithmetic.
+                    self.loss_wanted = wanted
+                if wanted:
                     self.history.new_epoch()
                 self.run_single_epoch(
                     iterator, training=True, prefix="train", step_fn=self.train_step
