@@ -170,7 +170,7 @@ def synthesize(
     evaluate: Callable[[], tuple[float, float, bool]],
     rng: np.random.Generator,
     n_rounds: int,
-    epochs_per_step,
+    epochs_per_step: int | Callable[[int], int],
     initial_epochs: int,
     grow_ratio: float,
     prune_ratio: float,
