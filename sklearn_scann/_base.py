@@ -448,8 +448,17 @@ class BaseSCANN(BaseEstimator):
             fine_tune_epochs = step_epochs(topology.n_connections)
             if self.fine_tune and fine_tune_epochs > 0 and valid.size < len(targets):
                 # The chosen structure, trained on every row (validation too),
-                # as long as a pruning step on the starting network.
-                trainer.dataset = BatchDataset(X, targets, sample_weight, device=device)
+                # as long as a pruning step on the starting network, with
+                # "auto" batches sized on every row: sized on the training
+                # part, the validation rows would spill into a second, small
+                # batch per epoch where the training part was one batch
+                # (sonar, meats), doubling the updates.
+                trainer.set_dataset(
+                    BatchDataset(X, targets, sample_weight, device=device),
+                    batch_size=(
+                        min(200, len(targets)) if self.batch_size == "auto" else None
+                    ),
+                )
                 trainer.set_parameters(chosen.topology, chosen.weights, chosen.biases)
                 trainer.train(
                     fine_tune_epochs,

@@ -594,7 +594,13 @@ class Trainer:
         self.topology = None
         self.threads = threads  # the fit's ThreadShare, or None
 
-    # -- parameters ----------------------------------------------------------
+    # -- data and parameters -------------------------------------------------
+
+    def set_dataset(self, dataset: BatchDataset, batch_size: int | None = None):
+        """Train on ``dataset`` from now on; ``batch_size`` None keeps the batches."""
+        self.dataset = dataset
+        if batch_size is not None:
+            self.net.batch_size = int(batch_size)
 
     def set_parameters(self, topology: Topology, weights, biases):
         """Train ``topology`` from now on, starting at the given parameters."""

@@ -234,6 +234,37 @@ def test_start_and_fine_tune_peak_at_their_multiples_of_the_learning_rate(
     assert peaks[0] == pytest.approx(start * 0.004) and set(peaks[1:]) == {None}
 
 
+@pytest.mark.parametrize(
+    ("estimator", "batch_size", "expected"),
+    [
+        (SCANNClassifier, "auto", 150),
+        (SCANNRegressor, "auto", 150),
+        (SCANNClassifier, 32, 32),
+    ],
+)
+def test_fine_tune_batches_are_sized_on_every_row(
+    estimator, batch_size, expected, iris, monkeypatch
+):
+    """150 rows: the synthesis trains on 120 in one batch; the fine-tune on all 150.
+
+    Sized on the training part, "auto" would leave the 30 validation rows a
+    second batch of their own every epoch.
+    """
+    X, y = iris
+    seen, train = [], Trainer.train
+
+    def recording(self, epochs, **kwargs):
+        seen.append((len(self.dataset), self.net.batch_size))
+        return train(self, epochs, **kwargs)
+
+    monkeypatch.setattr(Trainer, "train", recording)
+    estimator(batch_size=batch_size, random_state=0, **QUICK).fit(X, y)
+    steps, fine_tune = seen[:-1], seen[-1]
+    auto = 120 if batch_size == "auto" else batch_size
+    assert set(steps) == {(120, auto)}
+    assert fine_tune == (150, expected)
+
+
 @pytest.fixture(scope="module")
 def synthesized(iris):
     X, y = iris
