@@ -242,6 +242,10 @@ class BaseSCANN(BaseEstimator):
         tolerance = float(self.tolerance)
         return lambda best: tolerance
 
+    def _batch_size(self, n_rows: int) -> int:
+        """The minibatch size for training on ``n_rows`` rows."""
+        return min(200, n_rows) if self.batch_size == "auto" else self.batch_size
+
     def _split(self, y, seed, stratify=None):
         """Indices of the training part and the validation part."""
         n = y.shape[0]
@@ -351,9 +355,7 @@ class BaseSCANN(BaseEstimator):
         n_outputs = self._n_outputs(targets, target_state)
         layer_sizes = (n_features, *hidden, n_outputs)
         density = _default(self.initial_density, scheme.density)
-        batch_size = (
-            min(200, train.size) if self.batch_size == "auto" else self.batch_size
-        )
+        batch_size = self._batch_size(train.size)
         check_training_memory(
             layer_sizes,
             skip=scheme.skip,
@@ -455,9 +457,7 @@ class BaseSCANN(BaseEstimator):
                 # (sonar, meats), doubling the updates.
                 trainer.set_dataset(
                     BatchDataset(X, targets, sample_weight, device=device),
-                    batch_size=(
-                        min(200, len(targets)) if self.batch_size == "auto" else None
-                    ),
+                    batch_size=self._batch_size(len(targets)),
                 )
                 trainer.set_parameters(chosen.topology, chosen.weights, chosen.biases)
                 trainer.train(

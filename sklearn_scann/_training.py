@@ -596,11 +596,10 @@ class Trainer:
 
     # -- data and parameters -------------------------------------------------
 
-    def set_dataset(self, dataset: BatchDataset, batch_size: int | None = None):
-        """Train on ``dataset`` from now on; ``batch_size`` None keeps the batches."""
+    def set_dataset(self, dataset: BatchDataset, batch_size: int):
+        """Train on ``dataset`` from now on, in batches of ``batch_size``."""
         self.dataset = dataset
-        if batch_size is not None:
-            self.net.batch_size = int(batch_size)
+        self.net.batch_size = int(batch_size)
 
     def set_parameters(self, topology: Topology, weights, biases):
         """Train ``topology`` from now on, starting at the given parameters."""
