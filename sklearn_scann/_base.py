@@ -12,6 +12,7 @@ from numbers import Integral, Real
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, _fit_context
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
@@ -20,6 +21,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from ._compact import CompactNetwork
 from ._cost import CostModel, dense_connections, inference_cost
 from ._memory import check_training_memory
+from ._progress import Progress
 from ._schemes import (
     SCHEMES,
     Checkpoint,
@@ -38,6 +40,15 @@ __all__ = ["BaseSCANN"]
 # epochs of a 20-100-2 network on 4,700 rows took 1.3 s on one thread and
 # 26 s on two while the other core was busy).
 _ONE_THREAD_MACS = 2**23
+# alpha="auto": this L2 penalty up to this many training rows, and beyond
+# them the same total penalty spread over more rows (it falls as 1 / rows),
+# so that large data is not held back by a prior chosen for small data.
+_AUTO_ALPHA = 1e-3
+_AUTO_ALPHA_ROWS = 5_000
+# early_stopping="auto" follows convergence above this many samples, as
+# HistGradientBoosting's early stopping does: below it the validation
+# split is too small for its loss to tell epochs apart.
+_EARLY_STOPPING_SAMPLES = 10_000
 # Largest feature magnitude training copes with; beyond it fit warns.
 _LARGE_FEATURE = 1e6
 # Torch device types a network can be trained on.
@@ -121,7 +132,11 @@ class BaseSCANN(BaseEstimator):
         "solver": [StrOptions({"adam", "sgd"})],
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
         "momentum": [Interval(Real, 0, 1, closed="left")],
-        "alpha": [Interval(Real, 0, None, closed="left")],
+        "alpha": [Interval(Real, 0, None, closed="left"), StrOptions({"auto"})],
+        "early_stopping": ["boolean", StrOptions({"auto"})],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
         "batch_size": [
             Interval(Integral, 1, None, closed="left"),
             StrOptions({"auto"}),
@@ -162,8 +177,12 @@ class BaseSCANN(BaseEstimator):
         solver="adam",
         learning_rate=5e-3,
         momentum=0.9,
-        alpha=1e-3,
+        alpha="auto",
         batch_size="auto",
+        early_stopping="auto",
+        max_iter=200,
+        n_iter_no_change=10,
+        tol=1e-4,
         validation_fraction=0.2,
         selection="smallest",
         tolerance="auto",
@@ -198,6 +217,10 @@ class BaseSCANN(BaseEstimator):
         self.momentum = momentum
         self.alpha = alpha
         self.batch_size = batch_size
+        self.early_stopping = early_stopping
+        self.max_iter = max_iter
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
         self.validation_fraction = validation_fraction
         self.selection = selection
         self.tolerance = tolerance
@@ -241,6 +264,18 @@ class BaseSCANN(BaseEstimator):
             return lambda best: step_scorer.best_standard_error
         tolerance = float(self.tolerance)
         return lambda best: tolerance
+
+    def _alpha(self, n_train: int) -> float:
+        """The L2 penalty for ``n_train`` training rows (see ``alpha``)."""
+        if self.alpha != "auto":
+            return float(self.alpha)
+        return _AUTO_ALPHA * min(1.0, _AUTO_ALPHA_ROWS / max(n_train, 1))
+
+    def _follows_convergence(self, n_samples: int) -> bool:
+        """Whether training phases run until they converge (``early_stopping``)."""
+        if self.early_stopping == "auto":
+            return n_samples > _EARLY_STOPPING_SAMPLES
+        return bool(self.early_stopping)
 
     def _batch_size(self, n_rows: int) -> int:
         """The minibatch size for training on ``n_rows`` rows."""
@@ -402,13 +437,30 @@ class BaseSCANN(BaseEstimator):
                 solver=self.solver,
                 learning_rate=self.learning_rate,
                 momentum=self.momentum,
-                alpha=self.alpha,
+                alpha=self._alpha(train.size),
                 batch_size=batch_size,
                 device=device,
                 seed=torch_seed,
                 threads=threads,
                 lr_schedule=self.lr_schedule,
             )
+            progress = None
+            if self.verbose:
+                progress = Progress(f"[SCANN {self.scheme}]")
+                progress.after = (
+                    step_epochs(topology.n_connections) if self.fine_tune else 0
+                )
+                trainer.progress = progress
+            converge = None
+            follows_convergence = self._follows_convergence(len(targets))
+            if follows_convergence:
+                initial_epochs = min(initial_epochs, self.max_iter)
+                converge = self._until_converged(
+                    trainer,
+                    lambda: step_scorer.loss(trainer.predict_logits(validation)),
+                    max_epochs=self.max_iter - initial_epochs,
+                )
+
             history, checkpoints = synthesize(
                 scheme,
                 trainer,
@@ -431,7 +483,8 @@ class BaseSCANN(BaseEstimator):
                 growth_init=self.growth_init,
                 growth_grace=self.growth_grace,
                 joint_regrowth=self.joint_regrowth,
-                verbose=self.verbose,
+                converge=converge,
+                progress=progress,
             )
             best_step = self._select_step(history, tolerance, step_scorer)
             self._check_selected(history[best_step])
@@ -460,11 +513,19 @@ class BaseSCANN(BaseEstimator):
                     batch_size=self._batch_size(len(targets)),
                 )
                 trainer.set_parameters(chosen.topology, chosen.weights, chosen.biases)
+                # A network trained to convergence restarts at the learning
+                # rate: a large restart knocks it out of the minimum it found
+                # and a step's epochs do not bring it back.
+                restart = 1.0 if follows_convergence else self._fine_tune_restart
                 trainer.train(
                     fine_tune_epochs,
-                    peak_learning_rate=self._fine_tune_restart * self.learning_rate,
+                    peak_learning_rate=restart * self.learning_rate,
                 )
                 chosen = Checkpoint(chosen.topology, *trainer.parameters())
+            if progress is not None:
+                progress.after = 0
+                progress.plan(0, "done")
+                progress.say(f"selected step {best_step}; fitted")
         self._set_fitted(
             self._fitted_network(chosen, target_state),
             n_features=n_features,
@@ -476,6 +537,35 @@ class BaseSCANN(BaseEstimator):
             **target_state,
         )
         return self
+
+    def _until_converged(self, trainer, monitor, *, max_epochs):
+        """The constant-rate part of the start, as ``synthesize`` calls it.
+
+        Trains at the rate ``synthesize`` gives until ``monitor()`` (the
+        validation loss) has not fallen by more than ``tol`` in
+        ``n_iter_no_change`` epochs, or for ``max_epochs``; the cosine
+        decay of ``initial_epochs`` follows it.
+        """
+
+        def converge(learning_rate):
+            epochs = trainer.train_until_plateau(
+                max_epochs,
+                monitor=monitor,
+                n_iter_no_change=self.n_iter_no_change,
+                tol=self.tol,
+                learning_rate=learning_rate,
+            )
+            if 0 < max_epochs <= epochs:
+                warnings.warn(
+                    f"the starting network's validation loss was still falling "
+                    f"after max_iter={self.max_iter} epochs; raise max_iter to "
+                    "train it to convergence",
+                    ConvergenceWarning,
+                    stacklevel=2,
+                )
+            return epochs
+
+        return converge
 
     # -- what the task supplies ------------------------------------------------
 
@@ -559,6 +649,7 @@ class BaseSCANN(BaseEstimator):
         self.network_ = network
         self.topology_ = network.topology
         self.history_ = list(history)
+        self.n_iter_ = int(history[0]["epochs"])
         self.best_step_ = best_step
         # The network the model holds is the frontier's entry for its step.
         self.frontier_networks_ = {**(frontier or {}), best_step: network}

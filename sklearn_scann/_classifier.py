@@ -85,11 +85,32 @@ class SCANNClassifier(ClassifierMixin, BaseSCANN):
         ``lr_schedule="cosine"``).
     momentum : float in [0, 1), default=0.9
         Momentum of ``"sgd"``.
-    alpha : float, default=1e-3
+    alpha : float or "auto", default="auto"
         L2 penalty (weight decay). It also drives unneeded weights towards
-        zero, where magnitude pruning finds them.
+        zero, where magnitude pruning finds them. ``"auto"`` is 1e-3 up to
+        5,000 training rows and falls as ``1 / rows`` beyond them (the same
+        total penalty spread over more rows): a prior strong enough for
+        small data holds large data back.
     batch_size : int or "auto", default="auto"
         Minibatch size; ``"auto"`` is ``min(200, n_samples)``.
+    early_stopping : bool or "auto", default="auto"
+        Whether the starting network trains until it converges: at a
+        constant learning rate until the validation loss has not fallen by
+        more than ``tol`` for ``n_iter_no_change`` epochs (or ``max_iter``
+        epochs have run), then along the usual cosine decay of
+        ``initial_epochs``; the fine-tune then restarts at
+        ``learning_rate`` rather than above it. ``"auto"`` turns it on for
+        more than 10,000 samples, as ``HistGradientBoostingClassifier``
+        does: the training a small data set needs is fixed well ahead, a
+        large one's grows with it.
+    max_iter : int, default=200
+        Most epochs of the starting network's training with early
+        stopping (a ``ConvergenceWarning`` says when they were not enough).
+    n_iter_no_change : int, default=10
+        Epochs without improvement after which early stopping ends the
+        constant learning rate.
+    tol : float, default=1e-4
+        Least fall of the validation loss that counts as an improvement.
     validation_fraction : float in [0, 1), default=0.2
         Fraction of the training data held out (stratified) to score every
         synthesis step. 0 scores on the training data itself.
@@ -220,6 +241,9 @@ class SCANNClassifier(ClassifierMixin, BaseSCANN):
         every step is one), ``accepted`` (False for a step the adaptive
         schedule undid), ``changed`` (False for a step that changed
         nothing), ``prune_ratio``, ``macs``, ``energy_pj``, ``seconds``.
+    n_iter_ : int
+        Epochs the starting network trained (``max_iter`` caps them with
+        early stopping).
     best_step_ : int
         Index into ``history_`` of the selected checkpoint.
     frontier_ : list of dict
@@ -349,8 +373,12 @@ class SCANNClassifier(ClassifierMixin, BaseSCANN):
         solver="adam",
         learning_rate=5e-3,
         momentum=0.9,
-        alpha=1e-3,
+        alpha="auto",
         batch_size="auto",
+        early_stopping="auto",
+        max_iter=200,
+        n_iter_no_change=10,
+        tol=1e-4,
         validation_fraction=0.2,
         selection="smallest",
         tolerance="auto",
@@ -387,6 +415,10 @@ class SCANNClassifier(ClassifierMixin, BaseSCANN):
             momentum=momentum,
             alpha=alpha,
             batch_size=batch_size,
+            early_stopping=early_stopping,
+            max_iter=max_iter,
+            n_iter_no_change=n_iter_no_change,
+            tol=tol,
             validation_fraction=validation_fraction,
             selection=selection,
             tolerance=tolerance,

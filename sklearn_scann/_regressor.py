@@ -90,10 +90,32 @@ class SCANNRegressor(RegressorMixin, BaseSCANN):
         network's, which peaks at twice this.
     momentum : float in [0, 1), default=0.9
         Momentum of ``"sgd"``.
-    alpha : float, default=1e-3
-        L2 penalty (weight decay).
+    alpha : float or "auto", default="auto"
+        L2 penalty (weight decay). It also drives unneeded weights towards
+        zero, where magnitude pruning finds them. ``"auto"`` is 1e-3 up to
+        5,000 training rows and falls as ``1 / rows`` beyond them (the same
+        total penalty spread over more rows): a prior strong enough for
+        small data holds large data back.
     batch_size : int or "auto", default="auto"
         Minibatch size; ``"auto"`` is ``min(200, n_samples)``.
+    early_stopping : bool or "auto", default="auto"
+        Whether the starting network trains until it converges: at a
+        constant learning rate until the validation loss has not fallen by
+        more than ``tol`` for ``n_iter_no_change`` epochs (or ``max_iter``
+        epochs have run), then along the usual cosine decay of
+        ``initial_epochs``; the fine-tune then restarts at
+        ``learning_rate`` rather than above it. ``"auto"`` turns it on for
+        more than 10,000 samples, as ``HistGradientBoostingRegressor``
+        does: the training a small data set needs is fixed well ahead, a
+        large one's grows with it.
+    max_iter : int, default=200
+        Most epochs of the starting network's training with early
+        stopping (a ``ConvergenceWarning`` says when they were not enough).
+    n_iter_no_change : int, default=10
+        Epochs without improvement after which early stopping ends the
+        constant learning rate.
+    tol : float, default=1e-4
+        Least fall of the validation loss that counts as an improvement.
     validation_fraction : float in [0, 1), default=0.2
         Fraction of the data held out (at random) to score every step. A
         held-out row with a feature more than 3 standard deviations beyond
@@ -197,6 +219,9 @@ class SCANNRegressor(RegressorMixin, BaseSCANN):
     history_ : list of dict
         One record per synthesis step (see :class:`SCANNClassifier`);
         ``validation_score`` is R² (or the scorer's value).
+    n_iter_ : int
+        Epochs the starting network trained (``max_iter`` caps them with
+        early stopping).
     best_step_ : int
         Index into ``history_`` of the selected step.
     frontier_ : list of dict

@@ -183,15 +183,19 @@ def synthesize(
     growth_grace: bool = False,
     joint_regrowth: bool = False,
     initial_learning_rate: float | None = None,
-    verbose: int = 0,
+    converge: Callable[[float | None], int] | None = None,
+    progress=None,
 ):
     """Run ``scheme`` for at most ``n_rounds`` rounds; return history and checkpoints.
 
     Step 0 trains the starting network for ``initial_epochs`` (its cosine
     cycle peaking at ``initial_learning_rate``; None: the trainer's
-    learning rate). Every later step applies one operation of the scheme
-    and trains ``epochs_per_step`` epochs (half as many, at least one,
-    after a growth step); ``epochs_per_step`` is a number, or a function
+    learning rate); with ``converge``, a callable training the network at
+    the constant rate it is given until it converges and returning the
+    epochs it trained, that constant part comes before the decay. Every
+    later step applies one operation of the scheme and trains
+    ``epochs_per_step`` epochs (half as many, at least one, after a growth
+    step); ``epochs_per_step`` is a number, or a function
     of the changed network's connections giving that number;
     ``evaluate()`` then returns the held-out ``(score, loss, one_class)``
     (``one_class``: the network predicts a single class for every
@@ -215,6 +219,10 @@ def synthesize(
     active connections (scheme A, which grows first). A step that changes
     nothing (nothing to grow, nothing left to prune) is recorded with
     ``changed=False`` and not trained.
+
+    With a :class:`~sklearn_scann._progress.Progress` (``progress``), a
+    line is printed per step, with the time elapsed and an estimate of the
+    time left.
     """
     history, checkpoints = [], []
     if joint_regrowth and scheme.steps == ("prune_connections", "grow_connections"):
@@ -250,14 +258,15 @@ def synthesize(
             "seconds": time.perf_counter() - started,
         }
         history.append(entry)
-        if verbose:
-            print(
-                f"[SCANN {scheme.name}] step {step:3d} round {round_:2d} "
+        if progress is not None:
+            steps_left = n_rounds * len(scheme.steps) - step
+            progress.plan(steps_left * round_epochs // len(scheme.steps), "synthesis")
+            progress.say(
+                f"step {step:3d} round {round_:2d} "
                 f"{operation:<17s} connections={entry['n_connections']:7d} "
                 f"hidden={entry['hidden_layer_sizes']} loss={loss:.4f} "
                 f"validation={score:.4f} (loss {validation_loss:.4f}) "
-                f"({entry['seconds']:.2f} s)",
-                flush=True,
+                f"({entry['seconds']:.2f} s)"
             )
         return score
 
@@ -311,11 +320,16 @@ def synthesize(
 
     ratio = float(prune_ratio)
     started = time.perf_counter()
+    # Epochs of one round on the starting network, for the progress plan.
+    round_epochs = sum(epochs_after(op, topology.n_connections) for op in scheme.steps)
+    if progress is not None:
+        progress.plan(initial_epochs + n_rounds * round_epochs, "start")
     trainer.set_parameters(topology, weights, biases)
+    constant = 0 if converge is None else converge(initial_learning_rate)
     loss = trainer.train(
         initial_epochs, check_progress=True, peak_learning_rate=initial_learning_rate
     )
-    best = record(0, 0, "initial", initial_epochs, loss, started)
+    best = record(0, 0, "initial", constant + initial_epochs, loss, started)
     # The network the loop continues from (the last accepted step).
     current = 0
     pruned = np.zeros(topology.n_layers, dtype=np.int64)
@@ -398,11 +412,10 @@ def synthesize(
                 )
             ):
                 history[-1]["accepted"] = False
-                if verbose:
-                    print(
-                        f"[SCANN {scheme.name}] step {step:3d} undone; "
-                        f"prune ratio {ratio:.3g} -> {ratio / 2:.3g}",
-                        flush=True,
+                if progress is not None:
+                    progress.say(
+                        f"step {step:3d} undone; "
+                        f"prune ratio {ratio:.3g} -> {ratio / 2:.3g}"
                     )
                 ratio /= 2
                 pruned[:] = 0

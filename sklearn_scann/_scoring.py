@@ -169,6 +169,10 @@ class StepScorer:
         """A newly scored step's score on every validation row."""
         return self._score(estimator, np.arange(self.y_valid.shape[0]))
 
+    def loss(self, network_outputs) -> float:
+        """The weighted validation loss of some outputs, recording nothing."""
+        return float(self._stand_in(network_outputs)[1])
+
     def __call__(self, network_outputs):
         """``(score, loss, one_class)`` of a step's validation outputs."""
         estimator, loss, one_class = self._stand_in(network_outputs)

@@ -593,6 +593,8 @@ class Trainer:
         self.net = None
         self.topology = None
         self.threads = threads  # the fit's ThreadShare, or None
+        # A Progress told of every epoch (verbose fits), or None.
+        self.progress = None
 
     # -- data and parameters -------------------------------------------------
 
@@ -642,11 +644,61 @@ class Trainer:
         # Rows for the first and the last epoch (see SCANNNet.fit_loop);
         # earlier rounds' rows are not needed.
         self.net.history.clear()
-        self.net.fit_loop(self.dataset, epochs=epochs)
+        self._fit_epochs(epochs)
         losses = self.net.history[:, "train_loss"]
         if check_progress:
             _check_progress(losses)
         return float(losses[-1])
+
+    def train_until_plateau(
+        self,
+        max_epochs: int,
+        *,
+        monitor,
+        n_iter_no_change: int,
+        tol: float,
+        learning_rate=None,
+    ) -> int:
+        """Train at a constant rate until ``monitor()`` stops improving.
+
+        One epoch at a time at ``learning_rate`` (None: the trainer's),
+        calling ``monitor()`` (a loss to minimise, e.g. on the validation
+        rows) after each; stops once ``n_iter_no_change`` epochs in a row
+        have not lowered it by more than ``tol`` below the lowest so far,
+        or after ``max_epochs``. This is the constant part of a phase whose
+        length follows convergence; a decay (:meth:`train`) ends it.
+        Returns the epochs trained.
+        """
+        rate = self.learning_rate if learning_rate is None else learning_rate
+        self.net.lr_cycle = None
+        for group in self.net.optimizer_.param_groups:
+            group["lr"] = rate
+        lowest, stale, epochs = np.inf, 0, 0
+        while epochs < max_epochs and stale < n_iter_no_change:
+            self.net.history.clear()
+            if self.progress is not None:
+                self.progress.extend()
+            self._fit_epochs(1)
+            epochs += 1
+            value = float(monitor())
+            if not np.isfinite(value):
+                break
+            if value < lowest - tol:
+                lowest, stale = value, 0
+            else:
+                stale += 1
+        return epochs
+
+    def _fit_epochs(self, epochs: int) -> None:
+        """Train ``epochs`` epochs, telling ``progress`` of each one."""
+        if self.progress is None:
+            self.net.fit_loop(self.dataset, epochs=epochs)
+            return
+        # One epoch a call: the same updates (each call also computes its
+        # epoch's loss, which changes no gradient), one history row each.
+        for _ in range(epochs):
+            self.net.fit_loop(self.dataset, epochs=1)
+            self.progress.epoch()
 
     # -- scores for the structural operations ---------------------------------
 
