@@ -35,18 +35,41 @@ from pathlib import Path
 import numpy as np
 import sklearn
 from _results import RESULTS, environment, write_results
+from sklearn.compose import ColumnTransformer
+from sklearn.datasets import make_classification
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
 from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import LabelEncoder, StandardScaler
+from sklearn.preprocessing import LabelEncoder, OneHotEncoder, StandardScaler
 
 from sklearn_scann import SCANNClassifier, make_dr_scann
 
 DATA = Path(__file__).resolve().parent / "data"
 DATASETS = sorted(p.name.removesuffix(".csv.gz") for p in DATA.glob("*.csv.gz"))
+# The 16 numeric sets the compactness target has always been judged on.
+ORIGINAL = tuple(d for d in DATASETS if d not in ("chess", "mushroom", "splice"))
+# make_classification shapes of the large tier: informative features,
+# classes and clusters per class, as in the issue that asked for the tier.
+SYNTHETIC = {
+    "synth_1e5": {"n_samples": 100_000},
+    "synth_1e6": {"n_samples": 1_000_000},
+}
+LARGE = (
+    *sorted(p.name.removesuffix(".csv.gz") for p in (DATA / "large").glob("*.gz")),
+    *SYNTHETIC,
+)
+# Above this many training rows the MLPs stop early, as a user at that size
+# would have them.
+EARLY_STOPPING_ROWS = 10_000
+# Data sets under this many rows run twice the seeds: their accuracy moves
+# by several points from one split to the next.
+SMALL_ROWS = 500
+# Data sets of this many rows run the first seed only: their fits take
+# minutes, and their accuracy moves little from one split to the next.
+HUGE_ROWS = 10**6
 QUICK = ("led7digit", "pima", "sonar", "australian")
 FRONTIER_WIDTHS = (1, 2, 4, 8, 16, 32)
 FRONTIER = ("logreg", *(f"mlp_h{h}" for h in FRONTIER_WIDTHS))
@@ -58,24 +81,69 @@ TOLERANCE = 1e-9  # accuracies are means of fractions; "reaches" allows float no
 
 
 def load_dataset(name):
-    """``(X, y)`` of ``benchmarks/data/<name>.csv.gz``: float64 features, int labels.
+    """``(X, y)`` of a data set: features and int labels.
 
+    ``benchmarks/data/<name>.csv.gz`` (or ``large/<name>.csv.gz``), or a
+    ``make_classification`` shape of :data:`SYNTHETIC`. Numeric files give
+    float64 features; a file with string columns gives an object array
+    whose numeric columns hold floats (see :func:`categorical_columns`).
     Labels are encoded with ``LabelEncoder`` (numerically when every label
     is a number, else as strings).
     """
-    with gzip.open(DATA / f"{name}.csv.gz", "rt", newline="") as f:
+    if name in SYNTHETIC:
+        X, y = make_classification(
+            n_features=20,
+            n_informative=12,
+            n_classes=4,
+            n_clusters_per_class=3,
+            random_state=0,
+            **SYNTHETIC[name],
+        )
+        return X, y.astype(np.int64)
+    path = DATA / f"{name}.csv.gz"
+    if not path.exists():
+        path = DATA / "large" / f"{name}.csv.gz"
+    with gzip.open(path, "rt", newline="") as f:
         reader = csv.reader(f)
         header = next(reader)
         records = list(reader)
     if header[-1] != "label":
         raise ValueError(f"{name}: last column is {header[-1]!r}, not 'label'")
-    X = np.array([r[:-1] for r in records], dtype=np.float64)
+    text = np.array([r[:-1] for r in records])
+    try:
+        X = text.astype(np.float64)
+    except ValueError:
+        X = text.astype(object)
+        for j in range(text.shape[1]):
+            try:
+                X[:, j] = text[:, j].astype(np.float64)
+            except ValueError:
+                pass  # a categorical column: its strings stay
     labels = np.array([r[-1] for r in records])
     try:
         labels = labels.astype(np.float64)
     except ValueError:
         pass
     return X, LabelEncoder().fit_transform(labels).astype(np.int64)
+
+
+def categorical_columns(X):
+    """Indices of the string columns of ``X`` (none for a float array)."""
+    if X.dtype != object:
+        return []
+    return [j for j in range(X.shape[1]) if isinstance(X[0, j], str)]
+
+
+def preprocessor(X):
+    """Standardise numeric columns and one-hot encode string ones, as a user would."""
+    categorical = categorical_columns(X)
+    if not categorical:
+        return StandardScaler()
+    numeric = [j for j in range(X.shape[1]) if j not in categorical]
+    encoder = OneHotEncoder(handle_unknown="ignore", sparse_output=False)
+    return ColumnTransformer(
+        [("numeric", StandardScaler(), numeric), ("categorical", encoder, categorical)]
+    )
 
 
 def split(X, y, seed):
@@ -88,16 +156,21 @@ def dense_connections_of_mlp(mlp):
     return int(sum(coef.size for coef in mlp.coefs_))
 
 
-def _peer(kind, seed):
+def _peer(kind, seed, n_train):
+    early = n_train > EARLY_STOPPING_ROWS
     if kind == "mlp":
-        return MLPClassifier(hidden_layer_sizes=(100,), random_state=seed)
+        return MLPClassifier(
+            hidden_layer_sizes=(100,), early_stopping=early, random_state=seed
+        )
     if kind == "hgb":
         return HistGradientBoostingClassifier(random_state=seed)
     if kind == "logreg":
         return LogisticRegression(max_iter=1000)
     if kind.startswith("mlp_h"):
         width = int(kind.removeprefix("mlp_h"))
-        return MLPClassifier((width,), max_iter=1000, random_state=seed)
+        return MLPClassifier(
+            (width,), max_iter=1000, early_stopping=early, random_state=seed
+        )
     raise ValueError(f"unknown kind {kind!r}")
 
 
@@ -137,8 +210,8 @@ def run_model(kind, X_train, y_train, X_test, y_test, seed, scann_params=None):
     elif kind == "dr_scann":
         model = make_dr_scann(random_state=seed, **params)
     else:
-        model = _peer(kind, seed)
-    pipeline = make_pipeline(StandardScaler(), model)
+        model = _peer(kind, seed, len(y_train))
+    pipeline = make_pipeline(preprocessor(X_train), model)
     with warnings.catch_warnings():
         if kind in PEERS:
             warnings.simplefilter("ignore", ConvergenceWarning)
@@ -200,8 +273,12 @@ def warm_up():
     SCANNClassifier(n_rounds=0, initial_epochs=1, random_state=0).fit(X, y)
 
 
-def run(datasets, seeds, kinds, scann_params=None, cache=False):
-    """All rows: one per (dataset, seed, kind), progress on stderr."""
+def run(datasets, seeds, kinds, scann_params=None, cache=False, small_seeds=None):
+    """All rows: one per (dataset, seed, kind), progress on stderr.
+
+    Data sets under :data:`SMALL_ROWS` rows run ``small_seeds`` (default:
+    ``seeds``), those of :data:`HUGE_ROWS` rows or more the first seed.
+    """
     cached = load_cache() if cache else {}
     if any(kind in SCANN_KINDS for kind in kinds):
         warm_up()
@@ -213,7 +290,12 @@ def run(datasets, seeds, kinds, scann_params=None, cache=False):
             "n_features": int(X.shape[1]),
             "n_classes": int(np.unique(y).size),
         }
-        for seed in seeds:
+        these_seeds = seeds
+        if small_seeds is not None and X.shape[0] < SMALL_ROWS:
+            these_seeds = small_seeds
+        elif X.shape[0] >= HUGE_ROWS:
+            these_seeds = seeds[:1]
+        for seed in these_seeds:
             X_train, X_test, y_train, y_test = split(X, y, seed)
             for kind in kinds:
                 key = _cache_key(dataset, seed, kind)
@@ -527,7 +609,7 @@ def targets(summary):
     else:
         lines.append("2. DR+SCANN: not evaluated (dr_scann, mlp, scann).")
 
-    gs = having("scann", "mlp")
+    gs = [g for g in having("scann", "mlp") if name(g) in ORIGINAL]
     if gs:
         mlp_ratio = geomean([g["mlp"]["conn"] / g["scann"]["conn"] for g in gs])
         ok_mlp = mlp_ratio >= 20
@@ -550,24 +632,27 @@ def targets(summary):
             )
         else:
             text += "; frontier not evaluated (no logreg / mlp_h* run)"
-        lines.append(f"3. Compactness: **{_verdict(ok_mlp and ok_frontier)}**. {text}.")
+        lines.append(
+            f"3. Compactness (the {len(gs)} original data sets): "
+            f"**{_verdict(ok_mlp and ok_frontier)}**. {text}."
+        )
     else:
         lines.append("3. Compactness: not evaluated (scann, mlp).")
 
-    gs = having("scann", "scann_start")
+    gs = having("scann_start", "mlp")
     if gs:
         offenders = [
-            f"{name(g)} ({100 * (g['scann']['acc'] - g['scann_start']['acc']):+.1f} pt)"
+            f"{name(g)} ({100 * (g['scann_start']['acc'] - g['mlp']['acc']):+.1f} pt)"
             for g in gs
-            if g["scann"]["acc"] < g["scann_start"]["acc"] - 0.01 - TOLERANCE
+            if g["scann_start"]["acc"] < g["mlp"]["acc"] - 0.005 - TOLERANCE
         ]
         lines.append(
-            f"4. SCANN never more than 1 pt below its starting network: "
+            f"4. The start alone within 0.5 pt of the MLP or above it: "
             f"**{_verdict(not offenders)}**"
             + (f" ({', '.join(offenders)})." if offenders else ".")
         )
     else:
-        lines.append("4. SCANN vs its start: not evaluated (scann, scann_start).")
+        lines.append("4. The start vs the MLP: not evaluated (scann_start, mlp).")
 
     gs = having("scann", "prune")
     if gs:
@@ -616,7 +701,54 @@ def targets(summary):
     return "\n".join(lines)
 
 
-def markdown(rows, seeds, scann_params):
+def large_targets(summary):
+    """The large tier's targets, each line computed from the table's numbers."""
+    gs = [g for g in summary.values() if all(k in g for k in ("scann", "mlp"))]
+    if not gs:
+        return "Not evaluated (scann, mlp)."
+
+    def name(g):
+        return g["shape"]["dataset"]
+
+    def points(a, b):
+        return 100 * (a["acc"] - b["acc"])
+
+    below = [
+        f"{name(g)} ({points(g['scann'], g['mlp']):+.1f} pt)"
+        for g in gs
+        if g["scann"]["acc"] < g["mlp"]["acc"] - 0.005 - TOLERANCE
+    ]
+    ratio = geomean([g["mlp"]["conn"] / g["scann"]["conn"] for g in gs])
+    slow = [
+        f"{name(g)} ({g['scann']['fit'] / g['mlp']['fit']:.1f}x)"
+        for g in gs
+        if g["scann"]["fit"]
+        > (1.5 if g["shape"]["n_samples"] >= 10**6 else 2.0) * g["mlp"]["fit"]
+    ]
+    lines = [
+        f"1. SCANN >= MLP(100, early stopping) − 0.5 pt on each: "
+        f"**{_verdict(not below)}**" + (f" ({', '.join(below)})." if below else "."),
+        f"2. MLP conn / SCANN conn geo-mean {ratio:.1f}x >= 10x: "
+        f"**{_verdict(ratio >= 10)}**.",
+        "3. Fit time at most 2x the MLP's on each, 1.5x at 10^6 rows: "
+        f"**{_verdict(not slow)}**" + (f" ({', '.join(slow)})." if slow else "."),
+    ]
+    starts = [g for g in gs if "scann_start" in g]
+    if starts:
+        behind = [
+            f"{name(g)} ({points(g['scann_start'], g['mlp']):+.1f} pt)"
+            for g in starts
+            if g["scann_start"]["acc"] < g["mlp"]["acc"] - 0.005 - TOLERANCE
+        ]
+        lines.append(
+            "4. The start alone within 0.5 pt of the MLP or above it: "
+            f"**{_verdict(not behind)}**"
+            + (f" ({', '.join(behind)})." if behind else ".")
+        )
+    return "\n".join(lines)
+
+
+def markdown(rows, seeds, scann_params, tier="suite"):
     summary = summarize(rows)
     notes = (
         f"Mean ± standard deviation over {len(seeds)} seed(s) "
@@ -628,7 +760,14 @@ def markdown(rows, seeds, scann_params):
         "† marks data sets where none does and MLP(100)'s connections stand in. "
         f"SCANN parameters: {json.dumps(scann_params or {}, sort_keys=True)}."
     )
-    return f"{table(summary)}\n\n{notes}\n\n## Targets\n\n{targets(summary)}\n"
+    if tier == "large":
+        notes += (
+            f" MLPs stop early above {EARLY_STOPPING_ROWS:,d} training rows; "
+            "synth_* are make_classification(n_features=20, n_informative=12, "
+            "n_classes=4, n_clusters_per_class=3)."
+        )
+    checked = large_targets(summary) if tier == "large" else targets(summary)
+    return f"{table(summary)}\n\n{notes}\n\n## Targets\n\n{checked}\n"
 
 
 def main():
@@ -656,6 +795,19 @@ def main():
         default="{}",
         help="JSON dict merged into the SCANN keyword arguments",
     )
+    parser.add_argument(
+        "--tier",
+        choices=("suite", "large"),
+        default="suite",
+        help="the 19 public sets, or the large tier (3 files, make_classification "
+        "at 10^5 and 10^6 rows; results as bench_suite_large)",
+    )
+    parser.add_argument(
+        "--small-seeds",
+        type=int,
+        default=None,
+        help=f"seeds for data sets under {SMALL_ROWS} rows (default: twice --seeds)",
+    )
     parser.add_argument("--tag", default=None, help="results as bench_suite_<tag>")
     parser.add_argument(
         "--cache",
@@ -665,17 +817,21 @@ def main():
     parser.add_argument("--out", default=str(RESULTS))
     args = parser.parse_args()
 
+    known = LARGE if args.tier == "large" else DATASETS
     if args.datasets is not None:
         datasets = [d for d in args.datasets.split(",") if d]
     else:
-        datasets = list(QUICK) if args.quick else DATASETS
-    unknown = sorted(set(datasets) - set(DATASETS))
+        datasets = list(QUICK) if args.quick else list(known)
+    unknown = sorted(set(datasets) - set(known))
     if unknown:
         parser.error(f"unknown datasets: {', '.join(unknown)}")
     n_seeds = args.seeds if args.seeds is not None else (2 if args.quick else 5)
     if n_seeds < 1:
         parser.error("--seeds must be at least 1")
     seeds = list(range(n_seeds))
+    small_seeds = list(
+        range(2 * n_seeds if args.small_seeds is None else args.small_seeds)
+    )
     kinds = [k for k in args.models.split(",") if k]
     unknown = sorted(set(kinds) - set(KINDS))
     if unknown:
@@ -689,8 +845,10 @@ def main():
     if "random_state" in scann_params:
         parser.error("--scann-params: random_state is the seed, set by --seeds")
 
-    rows = run(datasets, seeds, kinds, scann_params, cache=args.cache)
-    text = markdown(rows, seeds, scann_params)
+    rows = run(
+        datasets, seeds, kinds, scann_params, cache=args.cache, small_seeds=small_seeds
+    )
+    text = markdown(rows, seeds, scann_params, tier=args.tier)
     print(text)
     meta = environment(seeds)
     meta.update(
@@ -699,7 +857,9 @@ def main():
         models=kinds,
         cache=args.cache,
     )
-    name = "bench_suite" if args.tag is None else f"bench_suite_{args.tag}"
+    name = "bench_suite" if args.tier == "suite" else f"bench_suite_{args.tier}"
+    if args.tag is not None:
+        name += f"_{args.tag}"
     write_results(name, meta=meta, rows=rows, markdown=text, out=args.out)
 
 
