@@ -1,11 +1,15 @@
-"""Benchmark: SCANN against dense peers over the 16 public datasets, several seeds.
+"""Benchmark: SCANN against dense peers over public data sets, several seeds.
 
-Runs every model kind on every dataset in ``benchmarks/data/`` for seeds
-``0..N-1``; each seed draws its own stratified 80/20 split, and every model
-is a ``make_pipeline(StandardScaler(), model)``. Prints one Markdown row per
-dataset (mean ± std over seeds) and a list of targets computed from those
-numbers, and writes the table with the raw rows as JSON under
-``benchmarks/results/``.
+Runs every model kind on every dataset in ``benchmarks/data/`` (19 sets;
+``--tier large``: the three in ``benchmarks/data/large/`` and
+``make_classification`` at 10^5 and 10^6 rows) for seeds ``0..N-1`` (sets
+under 500 rows: twice as many; 10^6 rows: the first only); each seed draws
+its own stratified 80/20 split, and every model is a
+``make_pipeline(preprocessor, model)`` (``StandardScaler``, with string
+columns one-hot encoded). MLPs stop early above 10,000 training rows.
+Prints one Markdown row per dataset (mean ± std over seeds) and a list of
+targets computed from those numbers, and writes the table with the raw
+rows as JSON under ``benchmarks/results/``.
 
 Kinds: ``mlp`` (MLPClassifier(100)), ``hgb`` (HistGradientBoosting), the
 dense frontier ``logreg`` and ``mlp_h{1,2,4,8,16,32}``, ``scann_start`` (the
@@ -17,7 +21,7 @@ Usage::
 
     python benchmarks/bench_suite.py [--datasets pima,sonar] [--seeds 5]
         [--models mlp,scann] [--quick] [--scann-params '{"n_rounds": 5}']
-        [--tag NAME] [--cache]
+        [--tier large] [--small-seeds 10] [--tag NAME] [--cache]
 """
 
 # SPDX-License-Identifier: BSD-3-Clause
