@@ -812,6 +812,12 @@ def main():
         default=None,
         help=f"seeds for data sets under {SMALL_ROWS} rows (default: twice --seeds)",
     )
+    parser.add_argument(
+        "--merge",
+        default=None,
+        help="a results JSON of this script whose rows stand in for the data sets "
+        "not run now (their code unchanged since: check it, e.g. by hashes)",
+    )
     parser.add_argument("--tag", default=None, help="results as bench_suite_<tag>")
     parser.add_argument(
         "--cache",
@@ -852,10 +858,16 @@ def main():
     rows = run(
         datasets, seeds, kinds, scann_params, cache=args.cache, small_seeds=small_seeds
     )
+    if args.merge is not None:
+        merged = json.loads(Path(args.merge).read_text())["rows"]
+        rows += [
+            r for r in merged if r["dataset"] not in datasets and r["kind"] in KINDS
+        ]
     text = markdown(rows, seeds, scann_params, tier=args.tier)
     print(text)
     meta = environment(seeds)
     meta.update(
+        merged_from=args.merge,
         scann_params=scann_params,
         datasets=datasets,
         models=kinds,

@@ -265,6 +265,10 @@ class SCANNClassifier(ClassifierMixin, BaseSCANN):
 
     - Adam (lr 5e-3, cosine warm restarts) instead of SGD with momentum at
       a constant 1e-3; He initialisation instead of N(0, 0.1^2).
+    - The training follows the size of the data, where the reference fixes
+      10 epochs and the L2 penalty: above 10,000 samples the start trains
+      until its validation loss settles (``early_stopping``), and the
+      ``"auto"`` penalty falls as ``1 / rows`` beyond 5,000 training rows.
     - Growth and pruning select per target layer (magnitudes scale with
       fan-in); a split neuron and its parent halve the outgoing weights;
       dead-neuron removal folds a constant neuron into downstream biases.
