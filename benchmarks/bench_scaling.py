@@ -1,6 +1,6 @@
 """Benchmark: SCANN's training overhead, fit time and peak memory as data grows.
 
-Three measurements in one run, printed as Markdown tables and written with the
+Four measurements in one run, printed as Markdown tables and written with the
 raw numbers as JSON under ``benchmarks/results/``:
 
 A. **Epoch overhead.** One training epoch through the package's real path
@@ -28,6 +28,9 @@ C. **Peak memory** of each fit in B. Every fit runs in its own freshly
    have run). Fit times in B are measured inside those processes too. The
    MLP's process never imports torch, so its absolute peak does not include
    torch's runtime; SCANN's does.
+D. **Peak memory at scale**: a default fit, shortened to a few epochs per
+   phase, on 10^6 x 20 rows (early stopping on), against the data's own
+   size.
 
 The data is ``make_classification`` (``n_informative=min(20, features // 2)``,
 5 classes). Timings on a shared machine are noisy: look at the ratios, which
@@ -68,6 +71,9 @@ N_ROUNDS, EPOCHS_PER_STEP, INITIAL_EPOCHS = 2, 2, 4
 TARGET_EPOCH_RATIO = 1.3
 TARGET_FIT_RATIO = 2.0
 TARGET_MEMORY_RATIO = 2.0
+# Part D: the fit's peak RSS at most the data's own size plus this.
+TARGET_MEMORY_OVER_DATA_MIB = 500
+MEMORY_FEATURES = 20
 
 SIZES = {
     "full": {
@@ -76,6 +82,7 @@ SIZES = {
         "fit_features": [10, 100, 1_000],
         "fixed_rows": 10_000,
         "target_rows": 100_000,
+        "memory_rows": 1_000_000,
     },
     "quick": {
         "overhead_rows": [1_000, 5_000],
@@ -83,6 +90,7 @@ SIZES = {
         "fit_features": [10, 100],
         "fixed_rows": 5_000,
         "target_rows": 5_000,
+        "memory_rows": 50_000,
     },
 }
 OVERHEAD_FEATURES = 40
@@ -164,8 +172,13 @@ def _reset_peak_rss():
 def _scann(seed, **params):
     from sklearn_scann import SCANNClassifier
 
+    # A fixed number of epochs: no early stopping, whatever the size.
     return SCANNClassifier(
-        "B", hidden_layer_sizes=HIDDEN, batch_size=BATCH_SIZE, random_state=seed
+        "B",
+        hidden_layer_sizes=HIDDEN,
+        batch_size=BATCH_SIZE,
+        early_stopping=False,
+        random_state=seed,
     ).set_params(**params)
 
 
@@ -242,6 +255,45 @@ def fit_child(task):
         "ru_maxrss_after_mib": after["ru_maxrss"],
         "peak_reset": reset,
         "torch_threads": torch_threads,
+    }
+
+
+def memory_child(task):
+    """A default fit, shortened, on a large X in a fresh process: its peak RSS.
+
+    Early stopping is on (the size turns it on), so every kind of pass over
+    the data runs: the start's epochs and validation passes, steps, growth
+    scores and the fine-tune on every row; a few epochs of each suffice,
+    since what is measured is the copies of the data, not the arithmetic.
+    """
+    from sklearn_scann import SCANNClassifier
+
+    _limit_threads(task["threads"], with_torch=True)
+    X, y = synthetic(task["rows"], task["features"], task["seed"])
+    SCANNClassifier(n_rounds=1, initial_epochs=1, random_state=0).fit(X[:300], y[:300])
+    estimator = SCANNClassifier(
+        n_rounds=2,
+        epochs_per_step=1,
+        initial_epochs=1,
+        max_iter=3,
+        n_iter_no_change=1,
+        random_state=task["seed"],
+    )
+    _reset_peak_rss()
+    before = _memory_mib()
+    started = time.perf_counter()
+    estimator.fit(X, y)
+    seconds = time.perf_counter() - started
+    after = _memory_mib()
+    return {
+        "rows": task["rows"],
+        "features": task["features"],
+        "data_mib": X.nbytes / 2**20,
+        "seconds": seconds,
+        "rss_before_mib": before["current"],
+        "peak_after_mib": after["peak"],
+        "peak_increase_mib": after["peak"] - before["peak"],
+        "early_stopping": bool(estimator._follows_convergence(task["rows"])),
     }
 
 
@@ -494,6 +546,29 @@ def memory_table(rows):
     return "\n".join(lines)
 
 
+def large_memory_table(r):
+    return "\n".join(
+        [
+            "| rows x features | data MiB | RSS before fit MiB | peak RSS MiB "
+            "| peak RSS - data MiB | fit s |",
+            "|---|---:|---:|---:|---:|---:|",
+            f"| {r['rows']:,d} x {r['features']} | {r['data_mib']:.0f} | "
+            f"{r['rss_before_mib']:.0f} | {r['peak_after_mib']:.0f} | "
+            f"{r['peak_after_mib'] - r['data_mib']:.0f} | {r['seconds']:.1f} |",
+        ]
+    )
+
+
+def large_target(r):
+    over = r["peak_after_mib"] - r["data_mib"]
+    verdict = "met" if over <= TARGET_MEMORY_OVER_DATA_MIB else "MISSED"
+    return (
+        f"- peak RSS of a fit at {r['rows']:,d} x {r['features']}: the data's "
+        f"{r['data_mib']:.0f} MiB + {over:.0f} MiB (target: + at most "
+        f"{TARGET_MEMORY_OVER_DATA_MIB} MiB, torch's runtime included): {verdict}"
+    )
+
+
 def targets(overhead, fits, target_rows):
     at_target = [r for r in fits if r["sweep"] == "rows" and r["rows"] == target_rows]
     lines = []
@@ -595,6 +670,16 @@ def main():
     overhead = run_overhead(sizes, args)
     print("B/C. Fit time and peak memory", flush=True)
     fits = run_fits(sizes, args)
+    print("D. Peak memory of a large fit", flush=True)
+    large = in_fresh_process(
+        memory_child,
+        {
+            "rows": sizes["memory_rows"],
+            "features": MEMORY_FEATURES,
+            "seed": args.seed,
+            "threads": args.threads,
+        },
+    )
     # Only now: torch imported here would swell the children's ru_maxrss.
     info = meta(args, load_average)
 
@@ -608,8 +693,10 @@ def main():
             time_table(fits),
             "## C. Peak memory of the fit (increase over the pre-fit RSS)",
             memory_table(fits),
+            "## D. Peak memory of a default fit (shortened) on a large X",
+            large_memory_table(large),
             "## Targets",
-            targets(overhead, fits, sizes["target_rows"]),
+            targets(overhead, fits, sizes["target_rows"]) + "\n" + large_target(large),
             f"Machine: {info['machine']}, {info['cpu_count']} CPUs, load average "
             f"at start {', '.join(f'{x:.2f}' for x in info['load_average_at_start'])}; "
             f"torch threads {info['torch_threads']}, BLAS threads "
@@ -623,6 +710,7 @@ def main():
 
     rows = [{"part": "epoch_overhead", **r} for r in overhead]
     rows += [{"part": "fit", **r} for r in fits]
+    rows += [{"part": "large_memory", **large}]
     write_results("bench_scaling", meta=info, rows=rows, markdown=report, out=args.out)
 
 

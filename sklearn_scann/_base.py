@@ -417,6 +417,10 @@ class BaseSCANN(BaseEstimator):
             least = -(-self._min_initial_updates // batches_per_epoch)
             initial_epochs = max(2 * self.epochs_per_step, least)
 
+        # With early stopping, the epochs the start took to converge: no
+        # later phase trains longer than that (its update floor aside).
+        converged = []
+
         def step_epochs(n_connections):
             """Epochs after a pruning step that left ``n_connections``."""
             if self.epochs_per_step <= 0:
@@ -425,7 +429,9 @@ class BaseSCANN(BaseEstimator):
                 least = self._step_updates(n_connections)
             else:
                 least = self.min_updates_per_step
-            return max(self.epochs_per_step, math.ceil(least / batches_per_epoch))
+            floor = math.ceil(least / batches_per_epoch)
+            epochs = max(self.epochs_per_step, floor)
+            return min(epochs, max(converged[0], floor)) if converged else epochs
 
         batch_macs = batch_size * dense_connections(layer_sizes, skip=scheme.skip)
         cap = 1 if batch_macs < _ONE_THREAD_MACS else None
@@ -459,6 +465,11 @@ class BaseSCANN(BaseEstimator):
                     trainer,
                     lambda: step_scorer.loss(trainer.predict_logits(validation)),
                     max_epochs=self.max_iter - initial_epochs,
+                    decay_epochs=(
+                        initial_epochs,
+                        -(-self._min_initial_updates // batches_per_epoch),
+                    ),
+                    converged=converged,
                 )
 
             history, checkpoints = synthesize(
@@ -538,17 +549,24 @@ class BaseSCANN(BaseEstimator):
         )
         return self
 
-    def _until_converged(self, trainer, monitor, *, max_epochs):
+    def _until_converged(
+        self, trainer, monitor, *, max_epochs, decay_epochs, converged
+    ):
         """The constant-rate part of the start, as ``synthesize`` calls it.
 
         Trains at the rate ``synthesize`` gives until ``monitor()`` (the
         validation loss) has not fallen by more than ``tol`` in
-        ``n_iter_no_change`` epochs, or for ``max_epochs``; the cosine
-        decay of ``initial_epochs`` follows it.
+        ``n_iter_no_change`` epochs, or for ``max_epochs``. The epochs it
+        took to reach its lowest value are appended to ``converged`` (the
+        later phases train no longer than that), and the cosine decay that
+        follows takes as many too, within ``decay_epochs``: ``(most,
+        fewest)``. A network that converges in a few epochs of a large data
+        set needs no more to settle, nor to recover from a pruning step.
         """
+        most, fewest = decay_epochs
 
         def converge(learning_rate):
-            epochs = trainer.train_until_plateau(
+            epochs, settled = trainer.train_until_plateau(
                 max_epochs,
                 monitor=monitor,
                 n_iter_no_change=self.n_iter_no_change,
@@ -563,7 +581,8 @@ class BaseSCANN(BaseEstimator):
                     ConvergenceWarning,
                     stacklevel=2,
                 )
-            return epochs
+            converged.append(max(settled, 1))
+            return epochs, min(most, max(settled, fewest, 1))
 
         return converge
 

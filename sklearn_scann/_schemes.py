@@ -183,7 +183,7 @@ def synthesize(
     growth_grace: bool = False,
     joint_regrowth: bool = False,
     initial_learning_rate: float | None = None,
-    converge: Callable[[float | None], int] | None = None,
+    converge: Callable[[float | None], tuple[int, int]] | None = None,
     progress=None,
 ):
     """Run ``scheme`` for at most ``n_rounds`` rounds; return history and checkpoints.
@@ -192,7 +192,8 @@ def synthesize(
     cycle peaking at ``initial_learning_rate``; None: the trainer's
     learning rate); with ``converge``, a callable training the network at
     the constant rate it is given until it converges and returning the
-    epochs it trained, that constant part comes before the decay. Every
+    epochs it trained and the epochs the decay is then to take, that
+    constant part comes before the decay. Every
     later step applies one operation of the scheme and trains
     ``epochs_per_step`` epochs (half as many, at least one, after a growth
     step); ``epochs_per_step`` is a number, or a function
@@ -325,11 +326,13 @@ def synthesize(
     if progress is not None:
         progress.plan(initial_epochs + n_rounds * round_epochs, "start")
     trainer.set_parameters(topology, weights, biases)
-    constant = 0 if converge is None else converge(initial_learning_rate)
-    loss = trainer.train(
-        initial_epochs, check_progress=True, peak_learning_rate=initial_learning_rate
+    constant, decay = (
+        (0, initial_epochs) if converge is None else converge(initial_learning_rate)
     )
-    best = record(0, 0, "initial", constant + initial_epochs, loss, started)
+    loss = trainer.train(
+        decay, check_progress=True, peak_learning_rate=initial_learning_rate
+    )
+    best = record(0, 0, "initial", constant + decay, loss, started)
     # The network the loop continues from (the last accepted step).
     current = 0
     pruned = np.zeros(topology.n_layers, dtype=np.int64)

@@ -658,7 +658,7 @@ class Trainer:
         n_iter_no_change: int,
         tol: float,
         learning_rate=None,
-    ) -> int:
+    ) -> tuple[int, int]:
         """Train at a constant rate until ``monitor()`` stops improving.
 
         One epoch at a time at ``learning_rate`` (None: the trainer's),
@@ -667,13 +667,14 @@ class Trainer:
         have not lowered it by more than ``tol`` below the lowest so far,
         or after ``max_epochs``. This is the constant part of a phase whose
         length follows convergence; a decay (:meth:`train`) ends it.
-        Returns the epochs trained.
+        Returns the epochs trained and the epoch of the last improvement
+        (0 when none): how long the network took to converge.
         """
         rate = self.learning_rate if learning_rate is None else learning_rate
         self.net.lr_cycle = None
         for group in self.net.optimizer_.param_groups:
             group["lr"] = rate
-        lowest, stale, epochs = np.inf, 0, 0
+        lowest, stale, epochs, settled = np.inf, 0, 0, 0
         while epochs < max_epochs and stale < n_iter_no_change:
             self.net.history.clear()
             if self.progress is not None:
@@ -684,10 +685,10 @@ class Trainer:
             if not np.isfinite(value):
                 break
             if value < lowest - tol:
-                lowest, stale = value, 0
+                lowest, stale, settled = value, 0, epochs
             else:
                 stale += 1
-        return epochs
+        return epochs, settled
 
     def _fit_epochs(self, epochs: int) -> None:
         """Train ``epochs`` epochs, telling ``progress`` of each one."""

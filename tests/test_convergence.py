@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from sklearn.datasets import load_iris
+from sklearn.datasets import load_iris, make_classification
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import StandardScaler
 
@@ -39,18 +39,18 @@ def _trainer(rng):
 
 
 def _epochs_until_plateau(values, max_epochs, patience, tol):
-    """The rule written out: epochs trained for a sequence of monitored values."""
-    lowest, stale = np.inf, 0
+    """The rule written out: epochs trained and the epoch of the last improvement."""
+    lowest, stale, settled = np.inf, 0, 0
     for epoch, value in enumerate(values[:max_epochs], start=1):
         if not np.isfinite(value):
-            return epoch
+            return epoch, settled
         if value < lowest - tol:
-            lowest, stale = value, 0
+            lowest, stale, settled = value, 0, epoch
         else:
             stale += 1
         if stale >= patience:
-            return epoch
-    return min(max_epochs, len(values))
+            return epoch, settled
+    return min(max_epochs, len(values)), settled
 
 
 # -- the constant part: until the monitored loss settles ---------------------
@@ -72,14 +72,16 @@ def test_training_stops_when_the_monitor_stops_falling(
 ):
     trainer = _trainer(np.random.default_rng(0))
     seen = iter(values)
-    epochs = trainer.train_until_plateau(
+    result = trainer.train_until_plateau(
         max_epochs,
         monitor=lambda: next(seen),
         n_iter_no_change=patience,
         tol=tol,
         learning_rate=0.01,
     )
-    assert epochs == _epochs_until_plateau(values, max_epochs, patience, tol)
+    assert result == _epochs_until_plateau(values, max_epochs, patience, tol)
+    epochs, settled = result
+    assert 0 <= settled <= epochs <= max_epochs
 
 
 def test_the_constant_part_trains_at_the_rate_it_is_given(rng):
@@ -97,10 +99,9 @@ def test_the_constant_part_trains_at_the_rate_it_is_given(rng):
     )
     assert rates == [0.02] * 4
     before = trainer.parameters()[0].copy()
-    assert (
-        trainer.train_until_plateau(5, monitor=lambda: 1.0, n_iter_no_change=2, tol=0.0)
-        == 3
-    )  # the first epoch sets the lowest value, two more do not beat it
+    assert trainer.train_until_plateau(
+        5, monitor=lambda: 1.0, n_iter_no_change=2, tol=0.0
+    ) == (3, 1)  # the first epoch sets the lowest value, two more do not beat it
     assert not np.array_equal(before, trainer.parameters()[0])
 
 
@@ -240,3 +241,30 @@ def test_verbose_fit_prints_timed_lines_and_fits_the_same_network(iris, capsys):
     assert any("step   0" in line and "left)" in line for line in out)
     assert out[-1].startswith(f"[SCANN B] selected step {loud.best_step_}")
     np.testing.assert_array_equal(quiet.predict_proba(X), loud.predict_proba(X))
+
+
+def test_no_phase_trains_longer_than_the_start_took_to_converge():
+    """A start that converges at once: the decay and the steps shrink to it.
+
+    1,600 training rows in batches of 20 are 80 updates an epoch, so the
+    update floors are 3 epochs for the start (200) and 2 for a step (100).
+    With a huge ``tol`` only the first epoch improves the validation loss.
+    """
+    X, y = make_classification(n_samples=2000, n_features=5, random_state=0)
+    clf = SCANNClassifier(
+        early_stopping=True,
+        tol=1e9,
+        n_iter_no_change=2,
+        batch_size=20,
+        n_rounds=2,
+        random_state=0,
+    ).fit(X, y)
+    epochs = {h["operation"]: h["epochs"] for h in clf.history_ if h["changed"]}
+    # 3 constant epochs (the first, then 2 without improvement) + a decay of 3
+    assert clf.n_iter_ == epochs["initial"] == 3 + 3
+    assert epochs["prune_connections"] == 2  # not epochs_per_step=10
+    usual = SCANNClassifier(
+        early_stopping=False, batch_size=20, n_rounds=2, random_state=0
+    ).fit(X, y)
+    steps = {h["operation"]: h["epochs"] for h in usual.history_ if h["changed"]}
+    assert steps["initial"] == 20 and steps["prune_connections"] == 10
