@@ -420,6 +420,7 @@ class BaseSCANN(BaseEstimator):
         # With early stopping, the epochs the start took to converge: no
         # later phase trains longer than that (its update floor aside).
         converged = []
+        start_connections = topology.n_connections
 
         def step_epochs(n_connections):
             """Epochs after a pruning step that left ``n_connections``."""
@@ -431,7 +432,13 @@ class BaseSCANN(BaseEstimator):
                 least = self.min_updates_per_step
             floor = math.ceil(least / batches_per_epoch)
             epochs = max(self.epochs_per_step, floor)
-            return min(epochs, max(converged[0], floor)) if converged else epochs
+            if not converged:
+                return epochs
+            # Fewer weights settle sooner: a network with a fraction of the
+            # start's connections trains the square root of that fraction
+            # of the epochs the start took to converge.
+            share = min(n_connections / max(start_connections, 1), 1.0)
+            return min(epochs, max(math.ceil(converged[0] * math.sqrt(share)), floor))
 
         batch_macs = batch_size * dense_connections(layer_sizes, skip=scheme.skip)
         cap = 1 if batch_macs < _ONE_THREAD_MACS else None

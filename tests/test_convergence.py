@@ -262,9 +262,45 @@ def test_no_phase_trains_longer_than_the_start_took_to_converge():
     epochs = {h["operation"]: h["epochs"] for h in clf.history_ if h["changed"]}
     # 3 constant epochs (the first, then 2 without improvement) + a decay of 3
     assert clf.n_iter_ == epochs["initial"] == 3 + 3
-    assert epochs["prune_connections"] == 2  # not epochs_per_step=10
+    assert epochs["prune_connections"] == 2  # the floor, not epochs_per_step=10
     usual = SCANNClassifier(
         early_stopping=False, batch_size=20, n_rounds=2, random_state=0
     ).fit(X, y)
     steps = {h["operation"]: h["epochs"] for h in usual.history_ if h["changed"]}
     assert steps["initial"] == 20 and steps["prune_connections"] == 10
+
+
+def test_a_smaller_network_trains_the_square_root_share_of_the_start(monkeypatch):
+    """After the start converged in E epochs, a step on a network with a
+    fraction f of its connections trains ceil(E * sqrt(f)) epochs (floors
+    aside, at most epochs_per_step)."""
+    X, y = make_classification(n_samples=3000, n_features=8, random_state=0)
+    seen = {}
+    train = Trainer.train_until_plateau
+
+    def recording(self, max_epochs, **kwargs):
+        epochs, settled = train(self, max_epochs, **kwargs)
+        seen["settled"] = settled
+        return epochs, settled
+
+    monkeypatch.setattr(Trainer, "train_until_plateau", recording)
+    # 2,400 training rows in batches of 10: the floor of a step is 1 epoch
+    clf = SCANNClassifier(
+        early_stopping=True,
+        batch_size=10,
+        n_rounds=3,
+        epochs_per_step=50,
+        n_iter_no_change=3,
+        random_state=0,
+    ).fit(X, y)
+    start = clf.history_[0]["n_connections"]
+    prunes = [
+        h
+        for h in clf.history_[1:]
+        if h["changed"] and h["operation"] == "prune_connections"
+    ]
+    assert prunes and seen["settled"] > 1
+    for h in prunes:
+        share = h["n_connections"] / start
+        expected = max(int(np.ceil(seen["settled"] * np.sqrt(share))), 1)
+        assert h["epochs"] == min(50, expected) < 50
