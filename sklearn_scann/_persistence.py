@@ -111,6 +111,7 @@ def _is_finite_real(value) -> bool:
 # History entries the fitted model reads: (key, check, required).
 _HISTORY_FIELDS = (
     ("n_connections", _is_count, True),
+    ("epochs", _is_count, True),
     ("validation_score", _is_real, True),
     ("validation_loss", _is_real, False),
     ("macs", _is_count, False),
