@@ -103,8 +103,10 @@ class SCANNRegressor(RegressorMixin, BaseSCANN):
         constant learning rate until the validation loss has not fallen by
         more than ``tol`` for ``n_iter_no_change`` epochs (or ``max_iter``
         epochs have run), then along the usual cosine decay of
-        ``initial_epochs``; the fine-tune then restarts at
-        ``learning_rate`` rather than above it. ``"auto"`` turns it on for
+        ``initial_epochs``. The epochs it took to converge bound the decay,
+        the synthesis steps (a smaller network's by the square root of its
+        share of the start's connections) and the fine-tune, which then
+        restarts at ``learning_rate`` rather than above it. ``"auto"`` turns it on for
         more than 10,000 samples, as ``HistGradientBoostingRegressor``
         does: the training a small data set needs is fixed well ahead, a
         large one's grows with it.
