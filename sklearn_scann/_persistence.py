@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import reprlib
+import secrets
+import stat
 import sys
 from dataclasses import asdict, fields
 from numbers import Integral, Real
@@ -380,9 +383,48 @@ def save(model, path) -> Path:
     arrays["metadata"] = np.frombuffer(
         json.dumps(metadata).encode("utf-8"), dtype=np.uint8
     )
-    with path.open("wb") as handle:
-        np.savez_compressed(handle, **arrays)
+    _write_atomically(path, lambda handle: np.savez_compressed(handle, **arrays))
     return path
+
+
+def _write_atomically(path: Path, write) -> None:
+    """Call ``write(handle)`` on a new file beside ``path``, then put it in place.
+
+    The file is written in full and flushed to disk under a temporary name
+    in the same directory, then renamed over ``path`` in one step: a write
+    that fails (a full disk) or is interrupted (Ctrl-C) leaves whatever
+    ``path`` held before as it was, and removes its temporary file. A file
+    replaced keeps its permissions; a new one gets the usual ones (the
+    umask's).
+    """
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            write(handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        if path.exists():
+            os.chmod(temporary, stat.S_IMODE(path.stat().st_mode))
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    _sync_directory(path.parent)
+
+
+def _sync_directory(directory: Path) -> None:
+    """Flush the directory entry of a rename to disk, where the system allows."""
+    try:
+        descriptor = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return  # e.g. Windows, where directories cannot be opened
+    try:
+        os.fsync(descriptor)
+    except OSError:
+        pass
+    finally:
+        os.close(descriptor)
 
 
 # -- reading ----------------------------------------------------------------
