@@ -15,7 +15,11 @@ from sklearn.base import BaseEstimator, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import (
+    Interval,
+    InvalidParameterError,
+    StrOptions,
+)
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._compact import CompactNetwork
@@ -49,8 +53,10 @@ _AUTO_ALPHA_ROWS = 5_000
 # HistGradientBoosting's early stopping does: below it the validation
 # split is too small for its loss to tell epochs apart.
 _EARLY_STOPPING_SAMPLES = 10_000
-# Largest feature magnitude training copes with; beyond it fit warns.
+# Largest feature magnitude training copes with; beyond it fit warns, as it
+# does where every feature is below the smallest.
 _LARGE_FEATURE = 1e6
+_SMALL_FEATURE = 1e-6
 # Torch device types a network can be trained on.
 _TRAINING_DEVICES = ("cpu", "cuda", "mps")
 
@@ -357,6 +363,14 @@ class BaseSCANN(BaseEstimator):
                 f"X holds values up to {largest:.3g}, beyond the float32 range "
                 "the network trains in; scale the features (e.g. with "
                 "StandardScaler) first"
+            )
+        if 0 < largest < _SMALL_FEATURE:
+            warnings.warn(
+                f"X holds values no larger than {largest:.3g}: a network trains "
+                "poorly, or not at all, on features this small. Scale them first, "
+                f"e.g. make_pipeline(StandardScaler(), {type(self).__name__}()).",
+                UserWarning,
+                stacklevel=6,
             )
         if largest > _LARGE_FEATURE:
             warnings.warn(
@@ -744,6 +758,18 @@ class BaseSCANN(BaseEstimator):
             "macs": max_macs,
             "energy_pj": max_energy_pj,
         }
+        for name, limit in zip(
+            ("max_connections", "max_macs", "max_energy_pj"), limits.values()
+        ):
+            if limit is not None and (
+                isinstance(limit, bool)
+                or not isinstance(limit, Real)
+                or not 0 <= limit < np.inf
+            ):
+                raise InvalidParameterError(
+                    f"The {name!r} parameter of select must be a non-negative "
+                    f"finite number or None. Got {limit!r} instead."
+                )
         fitting = [
             point
             for point in self.frontier_

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import warnings
+from numbers import Real
 
 import numpy as np
 from scipy.special import log_softmax
@@ -484,6 +485,15 @@ class SCANNClassifier(ClassifierMixin, BaseSCANN):
     def _check_training_data(self, X, y, sample_weight):
         """Validated ``X``, class codes, per-sample weights and the classes."""
         X, y = self._check_X(X, y)
+        if y.dtype == object:
+            missing = next(
+                (v for v in y if v is None or (isinstance(v, float) and v != v)), ()
+            )
+            if missing != ():
+                raise ValueError(
+                    f"y holds a missing label ({missing!r}) among its classes; "
+                    "drop those samples or give them a label"
+                )
         check_classification_targets(y)
         sample_weight = _check_sample_weight(
             sample_weight, X, dtype=np.float64, ensure_non_negative=True
@@ -497,6 +507,17 @@ class SCANNClassifier(ClassifierMixin, BaseSCANN):
                 f"class: {classes[0]!r}"
             )
         if isinstance(self.class_weight, dict):
+            invalid = {
+                label: weight
+                for label, weight in self.class_weight.items()
+                if isinstance(weight, bool)
+                or not isinstance(weight, Real)
+                or not (0 <= weight < np.inf)
+            }
+            if invalid:
+                raise ValueError(
+                    f"class weights must be non-negative finite numbers; got {invalid}"
+                )
             known = set(classes.tolist())
             unknown = [c for c in self.class_weight if c not in known]
             if unknown:

@@ -127,39 +127,94 @@ _HISTORY_FIELDS = (
 # -- labels and parameters as JSON --------------------------------------------
 
 
+# The label dtypes a file records and restores, by kind.
+_LABEL_DTYPES = {
+    "bool": ("bool",),
+    "int": (
+        "int8",
+        "int16",
+        "int32",
+        "int64",
+        "uint8",
+        "uint16",
+        "uint32",
+        "uint64",
+    ),
+    "float": ("float16", "float32", "float64"),
+    "str": ("str", "object"),
+}
+
+
 def _labels_to_json(labels: np.ndarray):
+    """Labels as JSON with their kind and dtype, so that they load as they were.
+
+    Booleans, integers of every width and sign, floats and strings (a
+    numpy string array or an object array of ``str``) are written exactly;
+    other labels (bytes, mixed objects) are refused here, not at load.
+    """
     kind = labels.dtype.kind
-    if kind in "iub":
-        return {"kind": "int", "values": [int(c) for c in labels]}
-    if kind == "f":
-        return {"kind": "float", "values": [float(c) for c in labels]}
+    if kind == "b":
+        return {"kind": "bool", "dtype": "bool", "values": [bool(c) for c in labels]}
+    if kind in "iu":
+        return {"kind": "int", "dtype": labels.dtype.name, "values": labels.tolist()}
+    if kind == "f" and labels.dtype.name in _LABEL_DTYPES["float"]:
+        return {
+            "kind": "float",
+            "dtype": labels.dtype.name,
+            "values": [float(c) for c in labels],
+        }
     if kind in "UO" and all(isinstance(c, str) for c in labels):
-        return {"kind": "str", "values": [str(c) for c in labels]}
+        dtype = "str" if kind == "U" else "object"
+        return {"kind": "str", "dtype": dtype, "values": [str(c) for c in labels]}
     raise ValueError(
-        "only integer, float or string labels can be saved; got labels of "
-        f"dtype {labels.dtype}"
+        "only boolean, integer, float or string labels can be saved; got labels "
+        f"of dtype {labels.dtype}"
+        + (
+            " holding " + ", ".join(sorted({type(c).__name__ for c in labels}))
+            if kind == "O"
+            else ""
+        )
     )
 
 
-def _is_label(kind: str, value) -> bool:
+def _is_label(kind: str, dtype: str, value) -> bool:
+    if kind == "bool":
+        return isinstance(value, bool)
     if kind == "int":
-        return _is_int(value) and -(2**63) <= value < 2**63
+        limits = np.iinfo(dtype)
+        return _is_int(value) and int(limits.min) <= value <= int(limits.max)
     if kind == "float":
         return isinstance(value, float) and math.isfinite(value)
     return isinstance(value, str)
 
 
 def _labels_from_json(spec) -> np.ndarray:
-    kind, values = _entries(spec, "labels", "kind", "values")
-    dtypes = {"int": np.int64, "float": np.float64, "str": np.str_}
-    if not isinstance(kind, str) or kind not in dtypes or not isinstance(values, list):
-        raise ValueError("labels must be a kind (int, float or str) and a list")
-    if not all(_is_label(kind, value) for value in values):
-        raise ValueError(f"labels of kind {kind} must all be {kind}s")
+    if isinstance(spec, dict) and "dtype" not in spec:
+        # Files written before labels recorded their dtype.
+        kind, values = _entries(spec, "labels", "kind", "values")
+        dtype = {"int": "int64", "float": "float64", "str": "str"}.get(kind)
+    else:
+        kind, dtype, values = _entries(spec, "labels", "kind", "dtype", "values")
+    if (
+        not isinstance(kind, str)
+        or kind not in _LABEL_DTYPES
+        or dtype not in _LABEL_DTYPES[kind]
+        or not isinstance(values, list)
+    ):
+        raise ValueError(
+            "labels must be a kind (bool, int, float or str), a dtype of that "
+            "kind and a list"
+        )
+    if not all(_is_label(kind, dtype, value) for value in values):
+        raise ValueError(f"labels of dtype {dtype} must all be {dtype} values")
     longest = max(map(len, values), default=0) if kind == "str" else 0
     if len(values) * longest > _MAX_LABEL_CHARS:
         raise ValueError("the labels are too many or too long")
-    return np.asarray(values, dtype=dtypes[kind])
+    if dtype == "object":
+        labels = np.empty(len(values), dtype=object)
+        labels[:] = values
+        return labels
+    return np.asarray(values, dtype=np.str_ if dtype == "str" else dtype)
 
 
 def _entries(spec, what: str, *names: str) -> list:

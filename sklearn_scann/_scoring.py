@@ -90,6 +90,11 @@ class StepScorer:
 
     def __init__(self, scoring, y_valid, w_valid, *, seed, bootstrap, paired=False):
         self.scorer = None if scoring is None else check_scoring(None, scoring)
+        self.scoring_name = (
+            scoring
+            if isinstance(scoring, str) or scoring is None
+            else (getattr(scoring, "__name__", type(scoring).__name__))
+        )
         self.y_valid = np.asarray(y_valid)
         self.w_valid = w_valid
         # Equal weights change no score: a scorer then gets none.
@@ -177,6 +182,11 @@ class StepScorer:
         """``(score, loss, one_class)`` of a step's validation outputs."""
         estimator, loss, one_class = self._stand_in(network_outputs)
         score = self._score_step(estimator)
+        if not np.isfinite(score):
+            raise ValueError(
+                f"the step score is {score} (scoring={self.scoring_name!r}): "
+                "a scorer must return a finite number for the validation rows"
+            )
         self.n_scored += 1
         if self.paired:
             self.evaluated.append(estimator)

@@ -3,13 +3,17 @@
 # SPDX-License-Identifier: BSD-3-Clause
 
 import os
+import re
 import stat
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sklearn.datasets import load_iris
 
 from sklearn_scann import SCANNClassifier, load
+from sklearn_scann._persistence import _labels_to_json
 
 
 @pytest.fixture(scope="module")
@@ -76,3 +80,73 @@ def test_a_new_file_gets_the_umask_permissions(fitted, tmp_path):
     finally:
         os.umask(umask)
     assert stat.S_IMODE((tmp_path / "model.npz").stat().st_mode) == 0o644
+
+
+# -- labels come back as they went ---------------------------------------------
+
+_INTEGER_DTYPES = [
+    "int8",
+    "int16",
+    "int32",
+    "int64",
+    "uint8",
+    "uint16",
+    "uint32",
+    "uint64",
+]
+
+
+@st.composite
+def _labels(draw):
+    """Two or three distinct labels of one dtype, extremes included."""
+    dtype = draw(
+        st.sampled_from(["bool", *_INTEGER_DTYPES, "float32", "float64", "str", "O"])
+    )
+    if dtype == "bool":
+        values = [False, True]
+    elif dtype in _INTEGER_DTYPES:
+        limits = np.iinfo(dtype)
+        element = st.integers(int(limits.min), int(limits.max))
+        values = draw(st.lists(element, min_size=2, max_size=3, unique=True))
+    elif dtype.startswith("float"):
+        # A classifier takes whole-number floats only (others are "continuous").
+        element = st.integers(-(2**20), 2**20).map(float)
+        values = draw(st.lists(element, min_size=2, max_size=3, unique=True))
+    else:
+        element = st.text(min_size=1, max_size=5)
+        values = draw(st.lists(element, min_size=2, max_size=3, unique=True))
+    labels = np.empty(len(values), dtype=object) if dtype == "O" else None
+    if labels is not None:
+        labels[:] = values
+        return labels
+    return np.asarray(values, dtype=np.str_ if dtype == "str" else dtype)
+
+
+@settings(max_examples=30, deadline=None)
+@given(labels=_labels())
+def test_labels_of_every_kind_load_with_their_dtype(labels, tmp_path_factory):
+    X, _ = load_iris(return_X_y=True)
+    y = labels[np.arange(len(X)) % len(labels)]
+    model = SCANNClassifier(n_rounds=0, initial_epochs=2, random_state=0).fit(X, y)
+    path = tmp_path_factory.mktemp("labels") / "model.npz"
+    loaded = load(model.save(path))
+    assert loaded.classes_.dtype == model.classes_.dtype
+    assert loaded.classes_.tolist() == model.classes_.tolist()
+    predicted, again = model.predict(X), loaded.predict(X)
+    assert again.dtype == predicted.dtype
+    assert again.tolist() == predicted.tolist()
+
+
+@pytest.mark.parametrize(
+    ("labels", "reason"),
+    [
+        (np.array([b"a", b"b"]), "dtype |S1"),
+        (np.array([1, "a"], dtype=object), "dtype object holding int, str"),
+        (np.array([1.0, 2.0], dtype=np.longdouble), "dtype float128"),
+    ],
+)
+def test_labels_no_file_can_hold_are_refused_with_the_reason(labels, reason):
+    # Every label kind a classifier fits on is stored; these never get there,
+    # and the writer says why rather than writing what it cannot read back.
+    with pytest.raises(ValueError, match=re.escape(reason)):
+        _labels_to_json(labels)

@@ -1,0 +1,73 @@
+"""Errors and warnings that name what went wrong (the hostile pass of issue 26)."""
+
+# SPDX-License-Identifier: BSD-3-Clause
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_iris
+from sklearn.utils._param_validation import InvalidParameterError
+
+from sklearn_scann import SCANNClassifier
+
+QUICK = {"n_rounds": 1, "epochs_per_step": 2, "initial_epochs": 5, "random_state": 0}
+
+
+@pytest.fixture(scope="module")
+def iris():
+    return load_iris(return_X_y=True)
+
+
+@pytest.fixture(scope="module")
+def fitted(iris):
+    X, y = iris
+    return SCANNClassifier(**QUICK).fit(X, y)
+
+
+@pytest.mark.parametrize("budget", ["100", np.nan, True, -1, np.inf, [10]])
+@pytest.mark.parametrize("name", ["max_connections", "max_macs", "max_energy_pj"])
+def test_select_validates_its_budgets(fitted, name, budget):
+    with pytest.raises(InvalidParameterError, match=f"'{name}' parameter of select"):
+        fitted.select(**{name: budget})
+
+
+def test_select_still_takes_numbers_and_none(fitted):
+    budget = fitted.frontier_[-1]["n_connections"]
+    assert fitted.select(max_connections=budget).n_connections_ <= budget
+    assert fitted.select(max_connections=float(budget), max_macs=None).best_step_ >= 0
+
+
+def test_a_scorer_returning_nan_is_named(iris):
+    X, y = iris
+
+    def nan_scorer(estimator, X, y):
+        return float("nan")
+
+    with pytest.raises(
+        ValueError, match="step score is nan \\(scoring='nan_scorer'\\)"
+    ):
+        SCANNClassifier(scoring=nan_scorer, **QUICK).fit(X, y)
+
+
+@pytest.mark.parametrize("weight", [-1, np.inf, np.nan, "2"])
+def test_class_weights_must_be_non_negative_numbers(iris, weight):
+    X, y = iris
+    with pytest.raises(ValueError, match="class weights must be non-negative finite"):
+        SCANNClassifier(class_weight={0: weight, 1: 1}, **QUICK).fit(X, y)
+
+
+def test_features_too_small_to_train_on_are_warned_about(iris):
+    X, y = iris
+    with pytest.warns(UserWarning, match="no larger than .*features this small"):
+        SCANNClassifier(**QUICK).fit(X * 1e-30, y)
+
+
+@pytest.mark.parametrize(
+    ("missing", "message"),
+    [(None, "y holds a missing label \\(None\\)"), (float("nan"), "contains NaN")],
+)
+def test_a_missing_label_among_strings_is_named(iris, missing, message):
+    X, y = iris
+    labels = np.array(["a", "b", "c"], dtype=object)[y]
+    labels[7] = missing
+    with pytest.raises(ValueError, match=message):
+        SCANNClassifier(**QUICK).fit(X, labels)
