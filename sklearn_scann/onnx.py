@@ -27,6 +27,8 @@ except ImportError as error:  # pragma: no cover - exercised without skl2onnx
         'exported models): pip install "sklearn-scann[onnx]"'
     ) from error
 
+from sklearn.utils.validation import check_is_fitted
+
 from ._classifier import SCANNClassifier
 from ._compact import CompactNetwork
 from ._reduction import IDENTITY, DimensionalityReducer
@@ -364,8 +366,11 @@ def to_onnx(model, X=None, **kwargs):
 
     Raises
     ------
+    NotFittedError
+        If ``model`` is not fitted.
     ValueError
-        If a ``DimensionalityReducer`` uses kernel PCA or Isomap, whose fitted
+        If ``X`` does not have the model's number of features, or a
+        ``DimensionalityReducer`` uses kernel PCA or Isomap, whose fitted
         transform is not a linear map.
 
     Notes
@@ -388,4 +393,12 @@ def to_onnx(model, X=None, **kwargs):
     >>> [output.name for output in onx.graph.output]
     ['label', 'probabilities']
     """
+    check_is_fitted(model)
+    if X is not None and hasattr(model, "n_features_in_"):
+        width = np.shape(X)[1] if np.ndim(X) == 2 else None
+        if width != model.n_features_in_:
+            raise ValueError(
+                f"X has {width} features, but the model expects "
+                f"{model.n_features_in_}: the example rows name the graph's input"
+            )
     return _skl2onnx_to_onnx(model, X, **kwargs)

@@ -71,3 +71,16 @@ def test_a_missing_label_among_strings_is_named(iris, missing, message):
     labels[7] = missing
     with pytest.raises(ValueError, match=message):
         SCANNClassifier(**QUICK).fit(X, labels)
+
+
+def test_onnx_export_needs_a_fitted_model_and_rows_of_its_width(fitted, iris):
+    pytest.importorskip("skl2onnx")
+    from sklearn.exceptions import NotFittedError
+
+    from sklearn_scann.onnx import to_onnx
+
+    X, _ = iris
+    with pytest.raises(NotFittedError):
+        to_onnx(SCANNClassifier(), X[:1].astype(np.float32))
+    with pytest.raises(ValueError, match="X has 3 features, but the model expects 4"):
+        to_onnx(fitted, X[:1, :3].astype(np.float32))
