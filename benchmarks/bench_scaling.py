@@ -341,7 +341,7 @@ def overhead_child(task):
         solver=defaults["solver"],
         learning_rate=defaults["learning_rate"],
         momentum=defaults["momentum"],
-        alpha=defaults["alpha"],
+        alpha=_scann(seed)._alpha(n_samples),
         batch_size=BATCH_SIZE,
         device="cpu",
         seed=seed,

@@ -752,11 +752,21 @@ def large_targets(summary):
     return "\n".join(lines)
 
 
-def markdown(rows, seeds, scann_params, tier="suite"):
+def markdown(rows, seeds, scann_params, tier="suite", merged_from=None):
     summary = summarize(rows)
+    seed_counts = sorted(
+        {len(g["scann"]["by_seed"]) for g in summary.values() if "scann" in g}
+    )
     notes = (
         f"Mean ± standard deviation over {len(seeds)} seed(s) "
-        f"({', '.join(map(str, seeds))}), each its own stratified 80/20 split; "
+        f"({', '.join(map(str, seeds))})"
+        + (
+            f" ({' or '.join(map(str, seed_counts))} per data set: more under "
+            f"{SMALL_ROWS} rows, fewer at {HUGE_ROWS:,d})"
+            if len(seed_counts) > 1
+            else ""
+        )
+        + ", each its own stratified 80/20 split; "
         "accuracy in %. Connections are weights (biases not counted), the mean "
         "over seeds. The summary row averages accuracies over data sets and takes "
         "geometric means of connections and ratios. The dense frontier is the "
@@ -769,6 +779,11 @@ def markdown(rows, seeds, scann_params, tier="suite"):
             f" MLPs stop early above {EARLY_STOPPING_ROWS:,d} training rows; "
             "synth_* are make_classification(n_features=20, n_informative=12, "
             "n_classes=4, n_clusters_per_class=3)."
+        )
+    if merged_from:
+        notes += (
+            " Data sets not run in this invocation come from an earlier run "
+            f"({merged_from}), their code unchanged since."
         )
     checked = large_targets(summary) if tier == "large" else targets(summary)
     return f"{table(summary)}\n\n{notes}\n\n## Targets\n\n{checked}\n"
@@ -863,7 +878,7 @@ def main():
         rows += [
             r for r in merged if r["dataset"] not in datasets and r["kind"] in KINDS
         ]
-    text = markdown(rows, seeds, scann_params, tier=args.tier)
+    text = markdown(rows, seeds, scann_params, tier=args.tier, merged_from=args.merge)
     print(text)
     meta = environment(seeds)
     meta.update(
