@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import math
+import time
 import warnings
 from numbers import Integral, Real
 
@@ -383,6 +384,7 @@ class BaseSCANN(BaseEstimator):
         return X, y
 
     def _fit(self, X, y, sample_weight):
+        started = time.perf_counter()
         fit_threads, BatchDataset, Trainer = _training_imports(type(self).__name__)
         X, targets, sample_weight, target_state = self._check_training_data(
             X, y, sample_weight
@@ -473,7 +475,7 @@ class BaseSCANN(BaseEstimator):
             )
             progress = None
             if self.verbose:
-                progress = Progress(f"[SCANN {self.scheme}]")
+                progress = Progress(f"[SCANN {self.scheme}]", started=started)
                 progress.after = (
                     step_epochs(topology.n_connections) if self.fine_tune else 0
                 )

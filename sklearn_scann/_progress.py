@@ -39,14 +39,24 @@ class Progress:
         Seconds since some fixed point (tests pass a fake one).
     printer : callable, default=print
         Called with each line.
+    started : float, default=None
+        ``clock()`` when the fit began (None: now), for the elapsed time.
     """
 
-    def __init__(self, name, *, interval=5.0, clock=time.perf_counter, printer=None):
+    def __init__(
+        self,
+        name,
+        *,
+        interval=5.0,
+        clock=time.perf_counter,
+        printer=None,
+        started=None,
+    ):
         self.name = name
         self.interval = interval
         self.clock = clock
         self.printer = print if printer is None else printer
-        self.started = clock()
+        self.started = clock() if started is None else started
         self.last_line = self.started
         self.last_epoch = self.started
         self.epoch_seconds = None

@@ -225,6 +225,13 @@ def test_progress_prints_within_a_phase_with_elapsed_and_remaining_time():
     assert progress.planned == 36 + 3
 
 
+def test_progress_counts_elapsed_time_from_when_the_fit_began():
+    clock, lines = _Clock(), []
+    progress = Progress("[x]", clock=clock, printer=lines.append, started=90.0)
+    progress.say("hello")
+    assert lines == ["[x] hello (elapsed 0:10)"]
+
+
 def test_progress_before_any_epoch_gives_no_estimate():
     clock, lines = _Clock(), []
     Progress("[x]", clock=clock, printer=lines.append).say("hello")
