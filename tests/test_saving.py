@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from sklearn.datasets import load_iris
 
 from sklearn_scann import SCANNClassifier, load
-from sklearn_scann._persistence import _labels_to_json
+from sklearn_scann._persistence import _LABEL_DTYPES, _labels_to_json
 
 
 @pytest.fixture(scope="module")
@@ -84,16 +84,7 @@ def test_a_new_file_gets_the_umask_permissions(fitted, tmp_path):
 
 # -- labels come back as they went ---------------------------------------------
 
-_INTEGER_DTYPES = [
-    "int8",
-    "int16",
-    "int32",
-    "int64",
-    "uint8",
-    "uint16",
-    "uint32",
-    "uint64",
-]
+_INTEGER_DTYPES = list(_LABEL_DTYPES["int"])
 
 
 @st.composite
