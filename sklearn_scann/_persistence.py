@@ -36,8 +36,12 @@ _ARRAY_KEYS = tuple(ARRAY_KINDS)
 
 # What a file may make load() read. A member is refused from its header,
 # before any of its data is read, when it asks for more.
-_MAX_METADATA_BYTES = 64 * 2**20
-_MAX_METADATA_VALUES = 2**21  # numbers, strings, lists and dicts in the JSON
+# Bounds of the JSON metadata, checked before it is parsed: its bytes and
+# its values (numbers, strings, lists and dicts), so that parsing the most
+# a file may hold stays well under 100 MB; a model needs far less (a name
+# per feature, a label per class, a record per step).
+_MAX_METADATA_BYTES = 16 * 2**20
+_MAX_METADATA_VALUES = 2**19
 _MAX_LAYERS = 256
 _MAX_NEURONS = 2**31 - 1
 _MAX_CONNECTIONS = 2**31 - 1

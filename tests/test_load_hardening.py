@@ -6,6 +6,7 @@ import copy
 import io
 import json
 import math
+import re
 import tracemalloc
 import warnings
 import zipfile
@@ -242,7 +243,47 @@ def test_metadata_of_too_many_json_values_is_refused_before_parsing(original):
     # 40 MiB of "[]," (40 kB deflated) would parse into 20 times that.
     data = _bomb(original, "metadata.npy", (40 * 2**20,), "|u1", fill=b"[],")
     assert len(data) < 100_000
-    refused(original, data, "metadata of over 2097152 values")
+    refused(original, data, "invalid metadata")
+
+
+def test_metadata_of_too_many_json_values_is_refused_within_its_byte_cap(original):
+    # 10 MiB of "[]," (10 kB deflated), under the byte cap, would parse into
+    # 20 times that: refused on the count of values alone.
+    data = _bomb(original, "metadata.npy", (10 * 2**20,), "|u1", fill=b"[],")
+    assert len(data) < 100_000
+    refused(original, data, "metadata of over 524288 values")
+
+
+def test_metadata_of_two_million_short_strings_is_refused_in_bounded_memory(
+    original,
+):
+    # The hostile case of issue 26: a file well under 1 MB whose JSON holds
+    # two million short strings (63 MB).
+    names = [f"{i:x}"[-3:] for i in range(2_000_000)]
+    metadata = {**original.metadata, "feature_names_in": names}
+    data = zip_bytes(with_metadata(original, metadata))
+    assert len(data) < 1_000_000
+    path = original.folder / "strings.npz"
+    path.write_bytes(data)
+    result, peak = load_traced(path)
+    assert isinstance(result, ValueError)
+    assert re.search("invalid metadata|metadata of over", str(result))
+    assert peak < 40 * 2**20  # the raw bytes, not their parse
+
+
+def test_metadata_at_its_caps_parses_under_100_mb(original):
+    # Just under both caps: as many short strings as the value cap allows.
+    n = 2**19 - 2_000
+    metadata = {**original.metadata, "feature_names_in": ["abcdefghijklmn"] * n}
+    data = zip_bytes(with_metadata(original, metadata))
+    assert len(data) < 1_000_000
+    path = original.folder / "at_caps.npz"
+    path.write_bytes(data)
+    result, peak = load_traced(path)
+    assert isinstance(result, ValueError)  # parsed, then refused: wrong count
+    assert "invalid metadata" not in str(result)
+    assert "over 524288 values" not in str(result)
+    assert peak < 100 * 2**20
 
 
 def test_metadata_must_be_ascii_json(original):
