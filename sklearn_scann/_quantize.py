@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -190,6 +191,32 @@ def _rescale(ratio: float, qmax: int, bound: int) -> tuple[int, int]:
     return int(multiplier), int(shift)
 
 
+def _check_calibration_spread(X, network: CompactNetwork) -> None:
+    """Warn when calibration rows leave inputs the network reads constant.
+
+    The activation scales are set from these rows alone: an input that does
+    not vary across them (all-zero rows, a single row repeated) gives scales
+    that saturate or waste the integer range on real data.
+    """
+    blocks = network.blocks
+    read = np.zeros(X.shape[1], dtype=bool)
+    for target in range(1, network.topology.n_layers):
+        for source, block in blocks[target]:
+            if source == 0:
+                read |= np.asarray(abs(block).sum(axis=0)).ravel() > 0
+    constant = read & (np.ptp(X, axis=0) == 0) if X.shape[0] else read
+    if constant.any():
+        warnings.warn(
+            f"X_calibration has {int(constant.sum())} of the {int(read.sum())} "
+            "inputs the network reads constant across its rows (e.g. feature "
+            f"{int(np.flatnonzero(constant)[0])}): the integer scales are set "
+            "from these rows alone, so calibrate on rows that span the data, "
+            "such as the training rows",
+            UserWarning,
+            stacklevel=3,
+        )
+
+
 def quantize_network(network: CompactNetwork, X_calibration, dtype: str):
     """Quantize ``network`` to ``dtype`` ("int8" or "int16").
 
@@ -205,6 +232,7 @@ def quantize_network(network: CompactNetwork, X_calibration, dtype: str):
             f"X_calibration has {X.shape[1]} features; the network expects "
             f"{network.topology.layer_sizes[0]}"
         )
+    _check_calibration_spread(X, network)
     qmax = QMAX[dtype]
     activations = float_activations(network, X)
     last = network.topology.n_layers - 1

@@ -2,6 +2,8 @@
 
 # SPDX-License-Identifier: BSD-3-Clause
 
+import warnings
+
 import numpy as np
 import pytest
 from sklearn.datasets import load_iris
@@ -84,3 +86,16 @@ def test_onnx_export_needs_a_fitted_model_and_rows_of_its_width(fitted, iris):
         to_onnx(SCANNClassifier(), X[:1].astype(np.float32))
     with pytest.raises(ValueError, match="X has 3 features, but the model expects 4"):
         to_onnx(fitted, X[:1, :3].astype(np.float32))
+
+
+def test_calibration_rows_that_do_not_vary_are_warned_about(fitted, iris, tmp_path):
+    X, _ = iris
+    with pytest.warns(UserWarning, match="X_calibration has 4 of the 4 inputs"):
+        fitted.export_c(tmp_path, dtype="int8", X_calibration=np.zeros((10, 4)))
+    with pytest.warns(UserWarning, match="1 of the 4 inputs .* feature 2"):
+        rows = X.copy()
+        rows[:, 2] = 1.0
+        fitted.export_c(tmp_path, dtype="int8", X_calibration=rows)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        fitted.export_c(tmp_path, dtype="int8", X_calibration=X)
