@@ -31,6 +31,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._classifier import SCANNClassifier
 from ._compact import CompactNetwork
+from ._dr_scann import _Standardizer
 from ._reduction import IDENTITY, DimensionalityReducer
 from ._regressor import SCANNRegressor
 
@@ -318,6 +319,36 @@ def _reducer_converter(scope, operator, container):
     )
 
 
+def _standardizer_shape(operator):
+    n = operator.inputs[0].get_first_dimension()
+    operator.outputs[0].type = _output_tensor_type(operator)(
+        shape=[n, operator.raw_operator.n_features_in_]
+    )
+
+
+def _standardizer_converter(scope, operator, container):
+    """``make_dr_scann``'s standardizing step: ``x / scale - mean / scale``."""
+    scaler = operator.raw_operator.scaler_
+    n_features = operator.raw_operator.n_features_in_
+    scale = np.ones(n_features) if scaler.scale_ is None else scaler.scale_
+    mean = np.zeros(n_features) if scaler.mean_ is None else scaler.mean_
+    proto = _proto_dtype(operator)
+    X = _cast_input(scope, operator, container, proto)
+    scaled = _node(
+        scope,
+        container,
+        "Mul",
+        [X, _initializer(scope, container, "inverse_scale", 1.0 / scale, proto)],
+        "scaled",
+    )
+    container.add_node(
+        "Add",
+        [scaled, _initializer(scope, container, "shift", -mean / scale, proto)],
+        [operator.outputs[0].full_name],
+        name=scope.get_unique_operator_name("Add"),
+    )
+
+
 def _register():
     update_registered_converter(
         SCANNClassifier,
@@ -335,9 +366,24 @@ def _register():
         _reducer_shape,
         _reducer_converter,
     )
+    update_registered_converter(
+        _Standardizer,
+        "SklearnScannStandardizer",
+        _standardizer_shape,
+        _standardizer_converter,
+    )
 
 
 _register()
+
+
+def _steps(model):
+    """The estimators of ``model``, a pipeline's (nested ones too) in order."""
+    if hasattr(model, "steps"):
+        for _, step in model.steps:
+            yield from _steps(step)
+    else:
+        yield model
 
 
 def to_onnx(model, X=None, **kwargs):
@@ -346,9 +392,12 @@ def to_onnx(model, X=None, **kwargs):
     :func:`skl2onnx.to_onnx` with this package's converters registered:
     ``SCANNClassifier`` (outputs ``label`` and ``probabilities``; the
     ``zipmap`` option as for scikit-learn classifiers), ``SCANNRegressor``
-    (output ``variable`` of shape (n_samples, n_outputs)) and
+    (output ``variable`` of shape (n_samples, n_outputs)),
     ``DimensionalityReducer`` with a linear method (one MatMul and Add,
-    its scaling included).
+    its scaling included) and the standardizing step of
+    :func:`make_dr_scann`'s pipelines, which therefore convert whole. A
+    pipeline whose reducer is not linear is refused by name before
+    skl2onnx is called.
 
     Parameters
     ----------
@@ -394,6 +443,15 @@ def to_onnx(model, X=None, **kwargs):
     ['label', 'probabilities']
     """
     check_is_fitted(model)
+    for step in _steps(model):
+        if isinstance(step, DimensionalityReducer) and (
+            step.method_ not in LINEAR_METHODS
+        ):
+            raise ValueError(
+                f"DimensionalityReducer with method {step.method_!r} is not "
+                "convertible to ONNX: its fitted transform is not a linear map. "
+                f"Linear methods: {list(LINEAR_METHODS)}."
+            )
     if X is not None and hasattr(model, "n_features_in_"):
         width = np.shape(X)[1] if np.ndim(X) == 2 else None
         if width != model.n_features_in_:

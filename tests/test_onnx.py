@@ -172,3 +172,39 @@ def test_package_does_not_import_onnx():
         "assert not {'sklearn_scann.onnx', 'skl2onnx', 'onnx'} & set(sys.modules)"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+@pytest.mark.parametrize("method", ["pca", "ica", "auto"])
+def test_dr_scann_classification_pipeline_converts_and_matches(method):
+    from sklearn_scann import make_dr_scann
+
+    X, y = load_iris(return_X_y=True)
+    model = make_dr_scann(method, **TINY).fit(X, y)
+    onx = scann_onnx.to_onnx(model, X[:1].astype(np.float32), options={"zipmap": False})
+    label, proba = run(onx, X.astype(np.float32))
+    np.testing.assert_allclose(proba, model.predict_proba(X), atol=1e-5)
+    np.testing.assert_array_equal(label, model.predict(X))
+
+
+def test_dr_scann_regression_pipeline_converts_and_matches():
+    from sklearn_scann import make_dr_scann
+
+    X, y = load_diabetes(return_X_y=True)
+    model = make_dr_scann("pca", task="regression", **TINY).fit(X, y)
+    (out,) = run(scann_onnx.to_onnx(model, X[:1]), X)
+    np.testing.assert_allclose(out.ravel(), model.predict(X), rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.filterwarnings("ignore:The number of connected components")
+def test_dr_scann_pipeline_with_a_nonlinear_reducer_is_refused_by_name(monkeypatch):
+    from sklearn_scann import make_dr_scann
+
+    X, y = load_iris(return_X_y=True)
+    model = make_dr_scann("kernel_pca", **TINY).fit(X, y)
+
+    def reached(*args, **kwargs):
+        raise AssertionError("skl2onnx was called")
+
+    monkeypatch.setattr(scann_onnx, "_skl2onnx_to_onnx", reached)
+    with pytest.raises(ValueError, match="method 'kernel_pca' is not convertible"):
+        scann_onnx.to_onnx(model, X[:1].astype(np.float32))
