@@ -141,3 +141,22 @@ def test_labels_no_file_can_hold_are_refused_with_the_reason(labels, reason):
     # and the writer says why rather than writing what it cannot read back.
     with pytest.raises(ValueError, match=re.escape(reason)):
         _labels_to_json(labels)
+
+
+@pytest.mark.parametrize(
+    "labels",
+    [
+        np.array([2**63, 2**64 - 1], dtype=np.uint64),
+        np.array([False, True]),
+        np.array([-3, 7, 100], dtype=np.int8),
+    ],
+    ids=["uint64-above-2**63", "bool", "int8"],
+)
+def test_the_labels_the_hostile_pass_lost_come_back(labels, tmp_path):
+    X, _ = load_iris(return_X_y=True)
+    y = labels[np.arange(len(X)) % len(labels)]
+    model = SCANNClassifier(n_rounds=0, initial_epochs=2, random_state=0).fit(X, y)
+    loaded = load(model.save(tmp_path / "model.npz"))
+    assert loaded.classes_.dtype == labels.dtype
+    np.testing.assert_array_equal(loaded.classes_, np.unique(labels))
+    assert loaded.predict(X).dtype == labels.dtype
