@@ -754,17 +754,20 @@ def large_targets(summary):
 
 def markdown(rows, seeds, scann_params, tier="suite", merged_from=None):
     summary = summarize(rows)
-    seed_counts = sorted(
-        {len(g["scann"]["by_seed"]) for g in summary.values() if "scann" in g}
+    exceptions = sorted(
+        {
+            (len(g["scann"]["by_seed"]), g["shape"]["n_samples"] < SMALL_ROWS)
+            for g in summary.values()
+            if "scann" in g and len(g["scann"]["by_seed"]) != len(seeds)
+        }
     )
     notes = (
         f"Mean ± standard deviation over {len(seeds)} seed(s) "
         f"({', '.join(map(str, seeds))})"
-        + (
-            f" ({' or '.join(map(str, seed_counts))} per data set: more under "
-            f"{SMALL_ROWS} rows, fewer at {HUGE_ROWS:,d})"
-            if len(seed_counts) > 1
-            else ""
+        + "".join(
+            f"; {count} on the data sets "
+            + (f"under {SMALL_ROWS} rows" if small else f"of {HUGE_ROWS:,d} rows")
+            for count, small in exceptions
         )
         + ", each its own stratified 80/20 split; "
         "accuracy in %. Connections are weights (biases not counted), the mean "
