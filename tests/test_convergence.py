@@ -311,3 +311,24 @@ def test_a_smaller_network_trains_the_square_root_share_of_the_start(monkeypatch
         share = h["n_connections"] / start
         expected = max(int(np.ceil(seen["settled"] * np.sqrt(share))), 1)
         assert h["epochs"] == min(50, expected) < 50
+
+
+@pytest.mark.parametrize(
+    ("estimator", "params"),
+    [
+        (SCANNRegressor, {}),
+        (SCANNClassifier, {"scheme": "A"}),
+        (SCANNClassifier, {"scheme": "C", "validation_fraction": 0.0}),
+    ],
+)
+def test_early_stopping_runs_for_every_estimator_scheme_and_split(
+    estimator, params, iris
+):
+    X, y = iris
+    target = X[:, 0] if estimator is SCANNRegressor else y
+    model = estimator(
+        early_stopping=True, n_iter_no_change=2, random_state=0, **QUICK, **params
+    ).fit(X, target)
+    # the constant part (at least n_iter_no_change epochs) before the decay
+    assert model.n_iter_ >= 2 + 1
+    assert np.isfinite(model.predict(X)).all()
