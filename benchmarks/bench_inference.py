@@ -16,10 +16,14 @@ and onnxruntime are installed, ONNX bytes and single-row latency. It needs
 ``emlearn`` (a benchmark-only dependency) and a C compiler, and writes
 ``results/bench_inference_c.{json,md}``.
 
+The suite section times ``predict_proba`` of default ``SCANNClassifier``
+and ``MLPClassifier(100)`` at 1, 1,000 and 200,000 rows on every data set
+of ``bench_suite.py`` and writes ``results/bench_inference_suite.{json,md}``.
+
 Usage::
 
     python benchmarks/bench_inference.py [--scheme B] [--repeats 2000]
-        [--section all|python|c] [--c-repeats 200]
+        [--section all|python|c|suite] [--c-repeats 200]
 """
 
 # SPDX-License-Identifier: BSD-3-Clause
@@ -60,7 +64,9 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scheme", default="B", choices=["A", "B", "C"])
     parser.add_argument("--repeats", type=int, default=2000)
-    parser.add_argument("--section", default="all", choices=["all", "python", "c"])
+    parser.add_argument(
+        "--section", default="all", choices=["all", "python", "c", "suite"]
+    )
     parser.add_argument(
         "--c-repeats", type=int, default=200, help="passes over the test rows"
     )
@@ -70,6 +76,124 @@ def main():
         python_paths(args)
     if args.section in ("all", "c"):
         c_builds(args)
+    if args.section in ("all", "suite"):
+        suite_batches(args)
+
+
+# Batch sizes of the suite section, and the repeats each is timed over.
+SUITE_BATCHES = {1: 200, 1_000: 20, 200_000: 3}
+
+
+def suite_batches(args):
+    """``predict_proba`` at 1, 1,000 and 200,000 rows on every suite data set.
+
+    Default ``SCANNClassifier`` and ``MLPClassifier(100)`` are fitted on
+    seed 0's training split (``bench_suite.py``'s split and preprocessing);
+    the batches are rows of its test split drawn with replacement, float64
+    as the preprocessing gives them. One row: the median over many calls;
+    larger batches: the fastest of a few. The ratio is SCANN's time over the
+    MLP's.
+    """
+    from bench_suite import DATASETS, load_dataset, preprocessor, split
+
+    rows = []
+    for name in DATASETS:
+        X, y = load_dataset(name)
+        X_train, X_test, y_train, _ = split(X, y, 0)
+        prep = preprocessor(X).fit(X_train)
+        train = np.asarray(prep.transform(X_train), dtype=np.float64)
+        test = np.asarray(prep.transform(X_test), dtype=np.float64)
+        scann = SCANNClassifier(random_state=0).fit(train, y_train)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            mlp = MLPClassifier((100,), random_state=0).fit(train, y_train)
+        draw = np.random.default_rng(0).integers(0, len(test), max(SUITE_BATCHES))
+        batch = np.ascontiguousarray(test[draw])
+        row = {
+            "dataset": name,
+            "scann_connections": int(scann.n_connections_),
+            "mlp_connections": int(sum(c.size for c in mlp.coefs_)),
+        }
+        for n, repeats in SUITE_BATCHES.items():
+            rows_n = batch[:n]
+            for model in ("scann", "mlp"):
+                predict = (scann if model == "scann" else mlp).predict_proba
+                predict(rows_n)  # warm up (kernels, BLAS)
+                timer = median_seconds if n == 1 else fastest_seconds
+                row[f"{model}_{n}"] = timer(lambda p=predict: p(rows_n), repeats)
+        rows.append(row)
+        print(
+            f"{name}: "
+            + ", ".join(
+                f"{n:,d} rows {row[f'scann_{n}'] / row[f'mlp_{n}']:.2f}x"
+                for n in SUITE_BATCHES
+            ),
+            flush=True,
+        )
+    text = suite_markdown(rows)
+    print(text)
+    write_results(
+        "bench_inference_suite",
+        meta=environment(0),
+        rows=rows,
+        markdown=text,
+        out=args.out,
+    )
+
+
+def fastest_seconds(function, repeats):
+    """The fastest of ``repeats`` timed calls, in seconds."""
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - started)
+    return min(times)
+
+
+def suite_markdown(rows):
+    """The suite section's table and its targets."""
+    header = (
+        "| data set | SCANN conn | MLP conn | "
+        + " | ".join(f"{n:,d} rows: SCANN / MLP time" for n in SUITE_BATCHES)
+        + " | 200,000 rows: SCANN rows/s |"
+    )
+    lines = [header, "|---|---:|---:|" + "---:|" * (len(SUITE_BATCHES) + 1)]
+    for r in rows:
+        ratios = [r[f"scann_{n}"] / r[f"mlp_{n}"] for n in SUITE_BATCHES]
+        lines.append(
+            f"| {r['dataset']} | {r['scann_connections']:,d} | "
+            f"{r['mlp_connections']:,d} | "
+            + " | ".join(f"{x:.2f}x" for x in ratios)
+            + f" | {200_000 / r['scann_200000']:,.0f} |"
+        )
+    big = {r["dataset"]: r["scann_200000"] / r["mlp_200000"] for r in rows}
+    slow = [f"{k} ({v:.2f}x)" for k, v in big.items() if v > 1]
+    compact = {
+        r["dataset"]: big[r["dataset"]]
+        for r in rows
+        if r["mlp_connections"] >= 20 * r["scann_connections"]
+    }
+    short = [f"{k} ({1 / v:.1f}x faster)" for k, v in compact.items() if v > 0.2]
+    single = {r["dataset"]: r["scann_1"] / r["mlp_1"] for r in rows}
+    late = [f"{k} ({v:.2f}x)" for k, v in single.items() if v > 0.2]
+
+    def verdict(failed):
+        return "not met" if failed else "met"
+
+    lines += [
+        "",
+        "## Targets",
+        "",
+        f"1. At 200,000 rows at least as fast as the MLP on every data set: "
+        f"**{verdict(slow)}**" + (f" ({', '.join(slow)})." if slow else "."),
+        f"2. At 200,000 rows at least 5x faster where SCANN has 20x fewer "
+        f"connections ({len(compact)} data sets): **{verdict(short)}**"
+        + (f" ({', '.join(short)})." if short else "."),
+        f"3. One row at most 0.2x the MLP's latency: **{verdict(late)}**"
+        + (f" ({', '.join(late)})." if late else "."),
+    ]
+    return "\n".join(lines)
 
 
 def python_paths(args):

@@ -902,8 +902,23 @@ class BaseSCANN(BaseEstimator):
         tags.input_tags.sparse = True
         return tags
 
-    def _outputs(self, X):
-        """The fitted network's outputs for ``X`` (float64, one row per sample)."""
+    def _outputs(self, X, *, by_neuron=False):
+        """The fitted network's outputs for ``X``, one row per sample.
+
+        float32 for float32 ``X`` (the precision the network was trained
+        in), float64 otherwise. With ``by_neuron`` they come one row per
+        output neuron instead (C-ordered), as the network computes them:
+        reductions over the outputs of each sample are then fast.
+        """
+        evaluate = (
+            (
+                self.network_.outputs_by_neuron
+                if by_neuron
+                else self.network_.decision_function
+            )
+            if hasattr(self, "network_")
+            else None
+        )
         if (
             type(X) is np.ndarray
             and X.ndim == 2
@@ -923,13 +938,13 @@ class BaseSCANN(BaseEstimator):
                     "Found array with 0 sample(s) (shape=(0, "
                     f"{X.shape[1]})) while a minimum of 1 is required."
                 )
-            if not np.isfinite(X).all():
+            # A finite sum means finite values (NaN and infinity propagate);
+            # only a sum that overflows needs the elementwise check.
+            if not np.isfinite(X.sum()) and not np.isfinite(X).all():
                 raise ValueError("Input X contains NaN or infinity.")
-            return self.network_.decision_function(X.astype(np.float64, copy=False))
+            return evaluate(X)
         check_is_fitted(self)
         X = validate_data(
             self, X, accept_sparse="csr", dtype=[np.float64, np.float32], reset=False
         )
-        if not hasattr(X, "toarray"):
-            X = X.astype(np.float64, copy=False)
-        return self.network_.decision_function(X)
+        return evaluate(X)

@@ -48,10 +48,12 @@ class CompactNetwork:
 
     Only active connections are stored, so the object's size follows the
     number of connections, not the dense size of the starting network.
-    Evaluation uses numpy and scipy only, in float64. A block at least
-    ``DENSE_DENSITY`` full is multiplied as a dense array (expanded from its
-    CSR form on first use and never pickled): BLAS then beats a sparse
-    product, whose cost per stored weight is several times higher.
+    Evaluation uses numpy and scipy only, in float64 (float32 for float32
+    input). Each block is applied as a dense array over all its source
+    neurons, over just those it reads, or as a sparse product, by the
+    expected cost for the batch (expanded from its CSR form on first use
+    and never pickled): BLAS beats a sparse product, whose cost per stored
+    weight is several times higher, unless the block is very sparse.
 
     Parameters
     ----------
@@ -60,8 +62,6 @@ class CompactNetwork:
         Aligned with ``topology.edges()``.
     biases : ndarray of shape (n_neurons,)
     """
-
-    DENSE_DENSITY = 0.1
 
     def __init__(self, topology: Topology, weights, biases):
         self.topology = topology
@@ -93,31 +93,68 @@ class CompactNetwork:
         state["_kernels"] = None  # derived from the CSR blocks; not stored
         return state
 
-    def _block_kernels(self):
-        """Per target layer: ``(source layer, weight, columns)`` to multiply with.
+    def _block_kernels(self, n_samples: int = 1, dtype=np.float64):
+        """Per target layer: ``(source layer, kind, weight, columns)`` to apply.
 
-        ``weight`` is a dense array over all source neurons when that is at
-        least ``DENSE_DENSITY`` full, else a dense array over just the source
-        neurons the block reads (``columns``) when that is, else the CSR
-        block itself.
+        ``kind`` is ``"dense"`` (a dense array over all source neurons),
+        ``"gathered"`` (a dense array over just the source neurons the block
+        reads, ``columns``) or ``"csr"`` (the CSR block itself), whichever
+        :meth:`_kernel_kind` expects to be cheapest for a batch of
+        ``n_samples`` rows; weights are in ``dtype``. Built on first use for
+        each batch size class and dtype, never pickled.
         """
+        key = (n_samples > self.SMALL_BATCH, np.dtype(dtype).name)
         if self._kernels is None:
             self._kernels = {}
+        if key not in self._kernels:
+            kernels = {}
             for target, entries in self.blocks.items():
-                kernels = []
+                kernels[target] = []
                 for source, block in entries:
                     columns = np.unique(block.indices)
-                    threshold = self.DENSE_DENSITY * block.shape[0]
-                    if block.nnz >= threshold * block.shape[1]:
-                        # Dense over all source neurons: no gather needed.
-                        kernels.append((source, block.toarray(), None))
-                    elif block.nnz >= threshold * columns.size:
-                        weight = block[:, columns].toarray()
-                        kernels.append((source, weight, columns))
+                    kind = self._kernel_kind(source, block, columns, key[0])
+                    if kind == "dense":
+                        weight, columns = block.toarray().astype(dtype), None
+                    elif kind == "gathered":
+                        weight = block[:, columns].toarray().astype(dtype)
                     else:
-                        kernels.append((source, block, None))
-                self._kernels[target] = kernels
-        return self._kernels
+                        weight, columns = block.astype(dtype), None
+                    kernels[target].append((source, kind, weight, columns))
+            self._kernels[key] = kernels
+        return self._kernels[key]
+
+    #: Up to this many rows a batch is evaluated for latency: numpy's fixed
+    #: cost per operation dominates, so blocks stay dense (one BLAS call
+    #: each, no scipy product).
+    SMALL_BATCH = 64
+    # Cost per sample of the ways to apply a block, in picoseconds (numpy's
+    # BLAS and scipy on 200,000 rows, two cores): a dense multiply-add, a
+    # CSR multiply-add, gathering one column of a row-major input (strided),
+    # gathering one hidden neuron's row (contiguous) and transposing one
+    # input column for a CSR product.
+    _COST_DENSE = 45.0
+    _COST_CSR = 330.0
+    _COST_GATHER_INPUT = 2500.0
+    _COST_GATHER_HIDDEN = 300.0
+    _COST_TRANSPOSE_INPUT = 2000.0
+    #: A dense block larger than this many weights is gathered even in a
+    #: small batch.
+    _LARGEST_SMALL_DENSE = 2**16
+
+    def _kernel_kind(self, source, block, columns, large: bool) -> str:
+        """The cheapest way to apply ``block`` from layer ``source``."""
+        n_target, n_source = block.shape
+        if not large:
+            dense = n_target * n_source <= self._LARGEST_SMALL_DENSE
+            return "dense" if dense else "gathered"
+        gather = self._COST_GATHER_INPUT if source == 0 else self._COST_GATHER_HIDDEN
+        costs = {
+            "dense": n_target * n_source * self._COST_DENSE,
+            "gathered": columns.size * (n_target * self._COST_DENSE + gather),
+            "csr": block.nnz * self._COST_CSR
+            + (n_source * self._COST_TRANSPOSE_INPUT if source == 0 else 0.0),
+        }
+        return min(costs, key=costs.get)
 
     @property
     def nbytes(self) -> int:
@@ -213,27 +250,45 @@ class CompactNetwork:
     def decision_function(self, X) -> np.ndarray:
         """Output-layer logits for ``X`` (dense array or scipy sparse).
 
-        Activations are kept transposed (neurons x samples). A block that
-        is dense over the source neurons it reads goes to BLAS on just those
-        rows; a sparse one multiplies a C-contiguous matrix, one vectorised
-        update per stored connection.
+        One row per sample; :meth:`outputs_by_neuron` transposed.
+        """
+        return np.ascontiguousarray(self.outputs_by_neuron(X).T)
+
+    def outputs_by_neuron(self, X) -> np.ndarray:
+        """Output-layer logits for ``X``, one C-ordered row per output neuron.
+
+        Computed in float32 for float32 ``X`` (the precision the network was
+        trained in), else in float64. Activations are kept transposed
+        (neurons x samples); each block is applied the way
+        :meth:`_kernel_kind` expects to be cheapest for the batch: a BLAS
+        product over all its source neurons or just those it reads, or a
+        sparse product.
         """
         n_samples = X.shape[0]
+        dtype = np.float32 if X.dtype == np.float32 else np.float64
         last = self.topology.n_layers - 1
-        kernels = self._block_kernels()
+        kernels = self._block_kernels(n_samples, dtype)
         hidden = {0: X.T}
         contiguous_input = None
         for target in range(1, last + 1):
-            z = np.repeat(self.biases[target][:, None], n_samples, axis=1)
-            for source, weight, columns in kernels[target]:
+            z = None
+            for source, kind, weight, columns in kernels[target]:
                 h = hidden[source]
-                if columns is not None:
+                if kind == "gathered":
                     h = (X[:, columns].T) if source == 0 else h[columns]
-                elif source == 0 and sp.issparse(weight) and not sp.issparse(X):
+                elif source == 0 and kind == "csr" and not sp.issparse(X):
                     if contiguous_input is None:
                         contiguous_input = np.ascontiguousarray(X.T)
                     h = contiguous_input
                 product = weight @ h
-                z += product.toarray() if sp.issparse(product) else product
-            hidden[target] = z if target == last else np.maximum(z, 0.0, out=z)
-        return np.ascontiguousarray(hidden[last].T)
+                if sp.issparse(product):
+                    product = product.toarray()
+                # Every product is a new array: the first is the sum.
+                z = product if z is None else z.__iadd__(product)
+            bias = self.biases[target].astype(dtype, copy=False)[:, None]
+            if z is None:
+                z = np.repeat(bias, n_samples, axis=1)
+            else:
+                z += bias
+            hidden[target] = z if target == last else np.maximum(z, 0, out=z)
+        return hidden[last]

@@ -163,7 +163,12 @@ def test_dtypes_of_X(dtype, blobs, fast):
     X, y = blobs
     Xd = (X * 10).astype(dtype)
     clf = SCANNClassifier(random_state=0, **fast).fit(Xd, y)
-    assert clf.predict_proba(Xd).dtype == np.float64
+    proba = clf.predict_proba(Xd)
+    # float32 input is predicted in float32, as the network was trained
+    assert proba.dtype == (np.float32 if dtype == np.float32 else np.float64)
+    np.testing.assert_allclose(
+        proba, clf.predict_proba(Xd.astype(np.float64)), rtol=0, atol=1e-5
+    )
     assert clf.score(Xd, y) > 0.8
 
 

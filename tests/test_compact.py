@@ -219,7 +219,7 @@ def test_joblib_still_works(models, digits, tmp_path):
 def test_every_block_kernel_matches_torch(rng):
     # Layer 1 reads all 40 inputs sparsely (CSR kernel), layer 2 reads a few
     # hidden neurons densely (gathered kernel), the output reads everything.
-    n_in, n_hidden, n_hidden2, n_out = 40, 30, 6, 3
+    n_in, n_hidden, n_hidden2, n_out = 40, 100, 6, 3
     src, dst = [], []
     for j in range(n_hidden):
         src.append(j % n_in)
@@ -238,15 +238,18 @@ def test_every_block_kernel_matches_torch(rng):
     biases = rng.normal(size=top.n_neurons)
     compact = CompactNetwork(top, weights, biases)
     kinds = {
-        (target, source): "csr"
-        if hasattr(w, "nnz")
-        else ("gathered" if columns is not None else "dense")
-        for target, entries in compact._block_kernels().items()
-        for source, w, columns in entries
+        (target, source): kind
+        for target, entries in compact._block_kernels(10_000).items()
+        for source, kind, _, _ in entries
     }
     assert kinds[(1, 0)] == "csr"
     assert kinds[(2, 1)] == "gathered"
     assert kinds[(3, 0)] == "dense"
+    # A small batch keeps every block dense: one BLAS call each.
+    small = compact._block_kernels(1)
+    assert {kind for entries in small.values() for _, kind, _, _ in entries} == {
+        "dense"
+    }
     X = rng.normal(size=(50, n_in))
     module = build_network(top, weights, biases, dtype=torch.float64)
     with torch.no_grad():
