@@ -938,6 +938,15 @@ class BaseSCANN(BaseEstimator):
                     "Found array with 0 sample(s) (shape=(0, "
                     f"{X.shape[1]})) while a minimum of 1 is required."
                 )
+            dtype = np.float32 if X.dtype == np.float32 else np.float64
+            if self.network_.multiplies_every_input(X.shape[0], dtype):
+                # Every input reaches the outputs: a non-finite value shows
+                # there, so X is read once (the check of a wide X costs as
+                # much as the network's arithmetic).
+                outputs = evaluate(X)
+                if not np.isfinite(outputs).all() and not np.isfinite(X).all():
+                    raise ValueError("Input X contains NaN or infinity.")
+                return outputs
             # A finite sum means finite values (NaN and infinity propagate);
             # only a sum that overflows needs the elementwise check.
             if not np.isfinite(X.sum()) and not np.isfinite(X).all():

@@ -247,6 +247,21 @@ class CompactNetwork:
         order = np.lexsort((dst, src))
         return cls(topology, weights[order], biases)
 
+    def multiplies_every_input(self, n_samples: int, dtype=np.float64) -> bool:
+        """Whether a batch of ``n_samples`` rows multiplies every input column.
+
+        True when some block from the inputs is applied densely over all of
+        them: a NaN or an infinity anywhere in ``X`` then makes that layer's
+        sums NaN, and as every hidden neuron feeds the output, an output
+        too. A caller may then check the outputs instead of all of ``X``.
+        """
+        kernels = self._block_kernels(n_samples, dtype)
+        return any(
+            source == 0 and kind == "dense"
+            for entries in kernels.values()
+            for source, kind, _, _ in entries
+        )
+
     def decision_function(self, X) -> np.ndarray:
         """Output-layer logits for ``X`` (dense array or scipy sparse).
 

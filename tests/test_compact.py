@@ -281,3 +281,18 @@ def test_missing_file_and_missing_arrays(models, tmp_path):
 
     with pytest.raises(ValueError, match="lacks biases"):
         load(_rewrite(path, tmp_path / "b.npz", drop_biases))
+
+
+def test_only_a_dense_input_block_lets_the_outputs_stand_for_a_check_of_x(rng):
+    # 64 inputs, of which the hidden layer reads 4: gathered, not dense.
+    src = [i % 4 for i in range(10)] + list(range(64, 74))
+    dst = list(range(64, 74)) + [74] * 10
+    top = Topology.from_edges([64, 10, 1], src, dst)
+    compact = CompactNetwork(
+        top, rng.normal(size=top.n_connections), rng.normal(size=top.n_neurons)
+    )
+    assert not compact.multiplies_every_input(10_000)
+    assert compact.multiplies_every_input(1)  # small batches stay dense
+    X = rng.normal(size=(100, 64))
+    X[3, 40] = np.nan  # an input the network does not read
+    assert np.isfinite(compact.decision_function(X)).all()

@@ -3,13 +3,17 @@
 # SPDX-License-Identifier: BSD-3-Clause
 
 import warnings
+from unittest import mock
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sklearn.datasets import load_iris
 from sklearn.utils._param_validation import InvalidParameterError
 
 from sklearn_scann import SCANNClassifier
+from sklearn_scann._compact import CompactNetwork
 
 QUICK = {"n_rounds": 1, "epochs_per_step": 2, "initial_epochs": 5, "random_state": 0}
 
@@ -99,3 +103,36 @@ def test_calibration_rows_that_do_not_vary_are_warned_about(fitted, iris, tmp_pa
     with warnings.catch_warnings():
         warnings.simplefilter("error", UserWarning)
         fitted.export_c(tmp_path, dtype="int8", X_calibration=X)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    n_rows=st.sampled_from([1, 5, 200]),
+    position=st.tuples(st.integers(0, 10**6), st.integers(0, 3)),
+    value=st.sampled_from([np.nan, np.inf, -np.inf]),
+    dtype=st.sampled_from([np.float32, np.float64]),
+    outputs_checked=st.booleans(),
+)
+def test_a_non_finite_input_is_refused_whatever_the_batch(
+    fitted, iris, n_rows, position, value, dtype, outputs_checked
+):
+    """Where every input is multiplied into the outputs, the outputs are
+    checked instead of X (else X's sum): a NaN or an infinity is refused
+    either way."""
+    X, _ = iris
+    assert fitted.network_.multiplies_every_input(n_rows)  # the iris network
+    rows = np.resize(X, (n_rows, X.shape[1])).astype(dtype)
+    rows[position[0] % n_rows, position[1]] = value
+    with mock.patch.object(
+        CompactNetwork, "multiplies_every_input", return_value=outputs_checked
+    ):
+        with pytest.raises(ValueError, match="NaN or infinity"):
+            fitted.predict_proba(rows)
+        with pytest.raises(ValueError, match="NaN or infinity"):
+            fitted.predict(rows)
+
+
+def test_finite_input_whose_outputs_overflow_is_still_predicted(fitted, iris):
+    X, _ = iris
+    rows = np.resize(X, (200, X.shape[1])) * 1e306
+    assert fitted.predict(rows).shape == (200,)
