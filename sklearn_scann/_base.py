@@ -938,8 +938,10 @@ class BaseSCANN(BaseEstimator):
                     "Found array with 0 sample(s) (shape=(0, "
                     f"{X.shape[1]})) while a minimum of 1 is required."
                 )
-            dtype = np.float32 if X.dtype == np.float32 else np.float64
-            if self.network_.multiplies_every_input(X.shape[0], dtype):
+            network = self.network_
+            if X.shape[0] > network.SMALL_BATCH and network.multiplies_every_input(
+                X.shape[0], X.dtype
+            ):
                 # Every input reaches the outputs: a non-finite value shows
                 # there, so X is read once (the check of a wide X costs as
                 # much as the network's arithmetic).

@@ -87,10 +87,12 @@ class CompactNetwork:
             for t in range(topology.n_layers)
         ]
         self._kernels = None
+        self._dense_input = None
 
     def __getstate__(self):
         state = self.__dict__.copy()
-        state["_kernels"] = None  # derived from the CSR blocks; not stored
+        # Derived from the CSR blocks; not stored.
+        state["_kernels"] = state["_dense_input"] = None
         return state
 
     def _block_kernels(self, n_samples: int = 1, dtype=np.float64):
@@ -103,7 +105,8 @@ class CompactNetwork:
         ``n_samples`` rows; weights are in ``dtype``. Built on first use for
         each batch size class and dtype, never pickled.
         """
-        key = (n_samples > self.SMALL_BATCH, np.dtype(dtype).name)
+        dtype = np.float32 if dtype == np.float32 else np.float64
+        key = (n_samples > self.SMALL_BATCH, dtype)
         if self._kernels is None:
             self._kernels = {}
         if key not in self._kernels:
@@ -255,12 +258,18 @@ class CompactNetwork:
         sums NaN, and as every hidden neuron feeds the output, an output
         too. A caller may then check the outputs instead of all of ``X``.
         """
-        kernels = self._block_kernels(n_samples, dtype)
-        return any(
-            source == 0 and kind == "dense"
-            for entries in kernels.values()
-            for source, kind, _, _ in entries
-        )
+        dtype = np.float32 if dtype == np.float32 else np.float64
+        key = (n_samples > self.SMALL_BATCH, dtype)
+        # getattr: networks pickled before this cache existed lack it.
+        if getattr(self, "_dense_input", None) is None:
+            self._dense_input = {}
+        if key not in self._dense_input:
+            self._dense_input[key] = any(
+                source == 0 and kind == "dense"
+                for entries in self._block_kernels(n_samples, dtype).values()
+                for source, kind, _, _ in entries
+            )
+        return self._dense_input[key]
 
     def decision_function(self, X) -> np.ndarray:
         """Output-layer logits for ``X`` (dense array or scipy sparse).
