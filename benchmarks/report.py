@@ -335,6 +335,18 @@ def page(suite, growth, classifier, inference, scaling, regression=None, large=N
             "",
             *markdown_block("bench_inference"),
         ]
+    if (RESULTS / "bench_inference_suite.md").exists():
+        parts += [
+            "Batch prediction across the suite",
+            "---------------------------------",
+            "",
+            "``benchmarks/bench_inference.py --section suite``: ``predict_proba`` of",
+            "default ``SCANNClassifier`` against ``MLPClassifier(100)`` at 1,",
+            "1,000 and 200,000 rows on every data set of the suite (seed 0's",
+            "split; float64 rows drawn from its test part).",
+            "",
+            *markdown_block("bench_inference_suite"),
+        ]
     if scaling is not None:
         parts += [
             "Fit time and memory",
