@@ -254,9 +254,11 @@ class CompactNetwork:
         """Whether a batch of ``n_samples`` rows multiplies every input column.
 
         True when some block from the inputs is applied densely over all of
-        them: a NaN or an infinity anywhere in ``X`` then makes that layer's
-        sums NaN, and as every hidden neuron feeds the output, an output
-        too. A caller may then check the outputs instead of all of ``X``.
+        them into a layer with a path to the outputs: a NaN or an infinity
+        anywhere in ``X`` then makes every sum of that layer NaN, and the
+        path carries it (NaN times any stored weight, even 0, is NaN, and
+        the ReLU keeps it) into an output. A caller may then check the
+        outputs instead of all of ``X``.
         """
         dtype = np.float32 if dtype == np.float32 else np.float64
         key = (n_samples > self.SMALL_BATCH, dtype)
@@ -264,12 +266,26 @@ class CompactNetwork:
         if getattr(self, "_dense_input", None) is None:
             self._dense_input = {}
         if key not in self._dense_input:
+            reaching = self._layers_reaching_outputs()
             self._dense_input[key] = any(
-                source == 0 and kind == "dense"
-                for entries in self._block_kernels(n_samples, dtype).values()
+                source == 0 and kind == "dense" and target in reaching
+                for target, entries in self._block_kernels(n_samples, dtype).items()
                 for source, kind, _, _ in entries
             )
         return self._dense_input[key]
+
+    def _layers_reaching_outputs(self) -> set[int]:
+        """Layers with at least one neuron on a path of connections to an output."""
+        topology = self.topology
+        src, dst = topology.edges()
+        reaching = np.zeros(topology.n_neurons, dtype=bool)
+        reaching[topology.layer_neurons(topology.n_layers - 1)] = True
+        # Connections only go forward: one sweep from the last layer back.
+        layer_of = topology.layer_of
+        for layer in range(topology.n_layers - 2, 0, -1):
+            leaving = layer_of[src] == layer
+            reaching[src[leaving][reaching[dst[leaving]]]] = True
+        return {int(layer) for layer in np.unique(layer_of[reaching])}
 
     def decision_function(self, X) -> np.ndarray:
         """Output-layer logits for ``X`` (dense array or scipy sparse).

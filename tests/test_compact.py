@@ -296,3 +296,18 @@ def test_only_a_dense_input_block_lets_the_outputs_stand_for_a_check_of_x(rng):
     X = rng.normal(size=(100, 64))
     X[3, 40] = np.nan  # an input the network does not read
     assert np.isfinite(compact.decision_function(X)).all()
+
+
+def test_a_dense_input_block_into_a_dead_end_does_not_stand_for_a_check(rng):
+    # Layer 1 (2 neurons, dense over all 64 inputs) feeds nothing; the output
+    # reads the inputs through layer 2, whose one neuron reads input 0 only
+    # (gathered in a large batch, dense in a small one).
+    src = [*range(64), *range(64), 0, 66]
+    dst = [64] * 64 + [65] * 64 + [66, 67]
+    top = Topology.from_edges([64, 2, 1, 1], src, dst)
+    compact = CompactNetwork(
+        top, rng.normal(size=top.n_connections), rng.normal(size=top.n_neurons)
+    )
+    assert compact._layers_reaching_outputs() == {2, 3}
+    assert not compact.multiplies_every_input(10_000)
+    assert compact.multiplies_every_input(1)
