@@ -602,7 +602,7 @@ class BaseSCANN(BaseEstimator):
                     f"after max_iter={self.max_iter} epochs; raise max_iter to "
                     "train it to convergence",
                     ConvergenceWarning,
-                    stacklevel=2,
+                    stacklevel=6,  # the user's fit call
                 )
             converged.append(max(settled, 1))
             return epochs, min(most, max(settled, fewest, 1))
