@@ -82,8 +82,9 @@ def _training_imports(estimator: str):
             raise
         raise ImportError(
             f"{estimator}.fit needs torch and skorch ({missing} is not "
-            "installed): pip install torch skorch (or the CPU build: "
-            "pip install torch==2.13.0 skorch). A fitted model predicts, "
+            "installed): pip install torch skorch (torch's CPU-only build: "
+            "pip install torch --index-url https://download.pytorch.org/whl/cpu). "
+            "A fitted model predicts, "
             "loads and exports without them."
         ) from error
     return fit_threads, BatchDataset, Trainer

@@ -124,9 +124,10 @@ class SCANNClassifier(ClassifierMixin, BaseSCANN):
         Validation score a pruning step (adaptive schedule) and the
         ``"smallest"`` rule may give up. ``"auto"`` is one standard error of
         the best validation accuracy ``p`` on ``n`` validation rows,
-        ``sqrt(p * (1 - p) / n)`` (the one-standard-error rule: on 120 rows
-        at 80% accuracy, 3.7 points); either is raised to one validation
-        sample's worth, ``1 / n``, where that is larger. With a
+        ``sqrt(p * (1 - p) / n)`` (the one-standard-error rule), with no
+        floor: where the best step classifies every validation row right it
+        is 0, and a later step must too. A number is raised to one
+        validation sample's worth, ``1 / n``, where that is larger. With a
         ``scoring``, ``"auto"`` is the resampled standard error of the best
         step's score and a number is taken as given.
     pruning_schedule : {"adaptive", "fixed"}, default="adaptive"
@@ -351,7 +352,7 @@ class SCANNClassifier(ClassifierMixin, BaseSCANN):
     >>> clf = clf.fit(X, y)
     >>> clf.predict(X[:2]).tolist()
     [0, 0]
-    >>> clf.n_connections_ < clf.baseline_connections_ * 2
+    >>> clf.n_connections_ < clf.baseline_connections_  # the synthesis pruned
     True
     """
 

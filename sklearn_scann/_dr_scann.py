@@ -105,12 +105,13 @@ def make_dr_scann(
     :class:`SCANNRegressor` for ``task="regression"``), so a grid search
     reaches their parameters as ``dr__method``, ``dr__n_components``,
     ``scann__grow_ratio`` and ``scann__prune_ratio``. Float
-    ``hidden_layer_sizes`` (the default of every scheme) are multiples of
-    the network's input features: reducing ``d`` features to ``k``
-    shrinks the starting network by the feature compression ratio ``d / k``,
-    as DR+SCANN prescribes. ``X`` may be sparse (one-hot codes, counts):
-    every default candidate of ``method="auto"`` takes it without densifying
-    it.
+    ``hidden_layer_sizes`` are multiples of the network's input features:
+    with them, reducing ``d`` features to ``k`` shrinks the starting hidden
+    layers by the feature compression ratio ``d / k``, as DR+SCANN
+    prescribes; the schemes' default sizes are fixed numbers of neurons, so
+    by default only the input block shrinks. ``X`` may be sparse (one-hot
+    codes, counts): every default candidate of ``method="auto"`` takes it
+    without densifying it.
 
     Parameters
     ----------

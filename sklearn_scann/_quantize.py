@@ -179,7 +179,7 @@ def _rescale(ratio: float, qmax: int, bound: int) -> tuple[int, int]:
     bits = min(31, 62 - max(int(bound), 1).bit_length())
     if bits < 2:
         raise ValueError(
-            "an accumulator bound of {bound} leaves no room for the rescale; the "
+            f"an accumulator bound of {bound} leaves no room for the rescale; the "
             "network's weights or biases are too large for integer export"
         )
     shift = bits - 1 - int(np.floor(np.log2(ratio)))

@@ -399,6 +399,9 @@ class DimensionalityReducer(TransformerMixin, BaseEstimator):
         ``(method, n_components)`` with ``n_components`` an int (after any
         lowering to what the method returns on a training fold). Empty
         unless ``method="auto"``.
+    standard_errors_ : dict
+        The standard error over folds of each entry of ``scores_``, keyed
+        alike (what ``selection="smallest"`` may give up).
     confirm_scores_ : dict
         ``confirm_with``'s mean cross-validated score for the probe's choice
         and for ``("identity", n_features)``, keyed like ``scores_``. Empty
@@ -790,6 +793,7 @@ class DimensionalityReducer(TransformerMixin, BaseEstimator):
             warnings.filterwarnings("ignore", category=ConvergenceWarning)
             scores, errors = cross_validate(candidates, estimator)
             self.scores_ = scores
+            self.standard_errors_ = errors
             order = {method: rank for rank, method in enumerate([*methods, IDENTITY])}
             best = max(scores, key=lambda key: (scores[key], -key[1], -order[key[0]]))
             if self.selection == "smallest":
@@ -868,6 +872,7 @@ default=None
                 self.n_components, X.shape[1], "n_components", at_most_features=True
             )
             self.scores_ = {}
+            self.standard_errors_ = {}
             self.confirm_scores_ = {}
         rows = np.arange(X.shape[0])
         if (

@@ -145,12 +145,15 @@ def test_smallest_selection_is_the_one_standard_error_rule(digits):
         selection="smallest",
         random_state=0,
     ).fit(X, y)
-    best = max(reducer.scores_.values())
+    best_key = max(reducer.scores_, key=reducer.scores_.get)
+    floor = reducer.scores_[best_key] - reducer.standard_errors_[best_key]
     chosen = reducer.scores_[(reducer.method_, reducer.n_components_)]
-    assert chosen <= best
-    # no candidate with fewer components is within reach of the best
+    # within one standard error of the best...
+    assert chosen >= floor - 1e-12
+    # ...and no candidate with fewer components is
     fewer = [s for (m, k), s in reducer.scores_.items() if k < reducer.n_components_]
-    assert all(s < chosen for s in fewer)
+    assert all(s < floor - 1e-12 for s in fewer)
+    assert reducer.standard_errors_.keys() == reducer.scores_.keys()
 
 
 def test_grid_search_over_reduction_and_ratios(digits, fast):
