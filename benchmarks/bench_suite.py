@@ -566,6 +566,25 @@ def _verdict(ok):
     return "met" if ok else "not met"
 
 
+def _shortfalls(groups, kind, margin):
+    """``"name (-x.x pt)"`` of each data set where ``kind``'s mean accuracy is
+    more than ``margin`` below the MLP's."""
+    return [
+        f"{g['shape']['dataset']} ({100 * (g[kind]['acc'] - g['mlp']['acc']):+.1f} pt)"
+        for g in groups
+        if g[kind]["acc"] < g["mlp"]["acc"] - margin - TOLERANCE
+    ]
+
+
+def _start_target(groups):
+    """The target line: the start alone within 0.5 pt of the MLP or above."""
+    behind = _shortfalls(groups, "scann_start", 0.005)
+    return (
+        "4. The start alone within 0.5 pt of the MLP or above it: "
+        f"**{_verdict(not behind)}**" + (f" ({', '.join(behind)})." if behind else ".")
+    )
+
+
 def targets(summary):
     """The target list, each line computed from the table's numbers."""
     groups = list(summary.values())
@@ -582,11 +601,7 @@ def targets(summary):
     if gs:
         scann_mean = np.mean([g["scann"]["acc"] for g in gs])
         mlp_mean = np.mean([g["mlp"]["acc"] for g in gs])
-        below = [
-            f"{name(g)} ({100 * (g['scann']['acc'] - g['mlp']['acc']):+.1f} pt)"
-            for g in gs
-            if g["scann"]["acc"] < g["mlp"]["acc"] - 0.015 - TOLERANCE
-        ]
+        below = _shortfalls(gs, "scann", 0.015)
         ok_mean, ok_each = scann_mean >= mlp_mean, not below
         lines.append(
             f"1. SCANN accuracy vs MLP(100): **{_verdict(ok_mean and ok_each)}**. "
@@ -645,16 +660,7 @@ def targets(summary):
 
     gs = having("scann_start", "mlp")
     if gs:
-        offenders = [
-            f"{name(g)} ({100 * (g['scann_start']['acc'] - g['mlp']['acc']):+.1f} pt)"
-            for g in gs
-            if g["scann_start"]["acc"] < g["mlp"]["acc"] - 0.005 - TOLERANCE
-        ]
-        lines.append(
-            f"4. The start alone within 0.5 pt of the MLP or above it: "
-            f"**{_verdict(not offenders)}**"
-            + (f" ({', '.join(offenders)})." if offenders else ".")
-        )
+        lines.append(_start_target(gs))
     else:
         lines.append("4. The start vs the MLP: not evaluated (scann_start, mlp).")
 
@@ -714,14 +720,7 @@ def large_targets(summary):
     def name(g):
         return g["shape"]["dataset"]
 
-    def points(a, b):
-        return 100 * (a["acc"] - b["acc"])
-
-    below = [
-        f"{name(g)} ({points(g['scann'], g['mlp']):+.1f} pt)"
-        for g in gs
-        if g["scann"]["acc"] < g["mlp"]["acc"] - 0.005 - TOLERANCE
-    ]
+    below = _shortfalls(gs, "scann", 0.005)
     ratio = geomean([g["mlp"]["conn"] / g["scann"]["conn"] for g in gs])
     slow = [
         f"{name(g)} ({g['scann']['fit'] / g['mlp']['fit']:.1f}x)"
@@ -739,16 +738,7 @@ def large_targets(summary):
     ]
     starts = [g for g in gs if "scann_start" in g]
     if starts:
-        behind = [
-            f"{name(g)} ({points(g['scann_start'], g['mlp']):+.1f} pt)"
-            for g in starts
-            if g["scann_start"]["acc"] < g["mlp"]["acc"] - 0.005 - TOLERANCE
-        ]
-        lines.append(
-            "4. The start alone within 0.5 pt of the MLP or above it: "
-            f"**{_verdict(not behind)}**"
-            + (f" ({', '.join(behind)})." if behind else ".")
-        )
+        lines.append(_start_target(starts))
     return "\n".join(lines)
 
 

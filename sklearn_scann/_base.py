@@ -429,10 +429,11 @@ class BaseSCANN(BaseEstimator):
         )
         tolerance = self._tolerance_rule(w_valid, scored.size, step_scorer)
         batches_per_epoch = -(-train.size // batch_size)
+        # The fewest epochs that give the start its floor of updates.
+        initial_floor = -(-self._min_initial_updates // batches_per_epoch)
         initial_epochs = self.initial_epochs
         if initial_epochs is None:
-            least = -(-self._min_initial_updates // batches_per_epoch)
-            initial_epochs = max(2 * self.epochs_per_step, least)
+            initial_epochs = max(2 * self.epochs_per_step, initial_floor)
 
         # With early stopping, the epochs the start took to converge: no
         # later phase trains longer than that (its update floor aside).
@@ -489,10 +490,7 @@ class BaseSCANN(BaseEstimator):
                     trainer,
                     lambda: step_scorer.loss(trainer.predict_logits(validation)),
                     max_epochs=self.max_iter - initial_epochs,
-                    decay_epochs=(
-                        initial_epochs,
-                        -(-self._min_initial_updates // batches_per_epoch),
-                    ),
+                    decay_epochs=(initial_epochs, initial_floor),
                     converged=converged,
                 )
 
@@ -911,15 +909,6 @@ class BaseSCANN(BaseEstimator):
         output neuron instead (C-ordered), as the network computes them:
         reductions over the outputs of each sample are then fast.
         """
-        evaluate = (
-            (
-                self.network_.outputs_by_neuron
-                if by_neuron
-                else self.network_.decision_function
-            )
-            if hasattr(self, "network_")
-            else None
-        )
         if (
             type(X) is np.ndarray
             and X.ndim == 2
@@ -940,23 +929,31 @@ class BaseSCANN(BaseEstimator):
                     f"{X.shape[1]})) while a minimum of 1 is required."
                 )
             network = self.network_
-            if X.shape[0] > network.SMALL_BATCH and network.multiplies_every_input(
-                X.shape[0], X.dtype
-            ):
-                # Every input reaches the outputs: a non-finite value shows
-                # there, so X is read once (the check of a wide X costs as
-                # much as the network's arithmetic).
-                outputs = evaluate(X)
-                if not np.isfinite(outputs).all() and not np.isfinite(X).all():
-                    raise ValueError("Input X contains NaN or infinity.")
-                return outputs
-            # A finite sum means finite values (NaN and infinity propagate);
-            # only a sum that overflows needs the elementwise check.
-            if not np.isfinite(X.sum()) and not np.isfinite(X).all():
+            # Where every input reaches the outputs, a non-finite value shows
+            # there, so X is read once (checking a wide X costs as much as
+            # the network's arithmetic); else a finite sum means finite
+            # values (NaN and infinity propagate), and only a sum that
+            # overflows needs the elementwise check.
+            read_once = X.shape[0] > network.SMALL_BATCH and (
+                network.multiplies_every_input(X.shape[0], X.dtype)
+            )
+            if not read_once and not np.isfinite(X.sum()) and not np.isfinite(X).all():
                 raise ValueError("Input X contains NaN or infinity.")
-            return evaluate(X)
-        check_is_fitted(self)
-        X = validate_data(
-            self, X, accept_sparse="csr", dtype=[np.float64, np.float32], reset=False
-        )
-        return evaluate(X)
+            outputs = network.outputs_by_neuron(X)
+            if (
+                read_once
+                and not np.isfinite(outputs).all()
+                and not np.isfinite(X).all()
+            ):
+                raise ValueError("Input X contains NaN or infinity.")
+        else:
+            check_is_fitted(self)
+            X = validate_data(
+                self,
+                X,
+                accept_sparse="csr",
+                dtype=[np.float64, np.float32],
+                reset=False,
+            )
+            outputs = self.network_.outputs_by_neuron(X)
+        return outputs if by_neuron else np.ascontiguousarray(outputs.T)

@@ -8,7 +8,7 @@ import warnings
 from numbers import Real
 
 import numpy as np
-from scipy.special import expit, log_softmax
+from scipy.special import log_softmax
 from sklearn.base import ClassifierMixin
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils._param_validation import StrOptions
@@ -17,7 +17,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight
 
 from ._base import BaseSCANN
-from ._compact import class_logits
+from ._compact import class_codes, class_logits, class_probabilities
 from ._scoring import ClassificationScorer
 
 __all__ = ["SCANNClassifier"]
@@ -579,20 +579,7 @@ class SCANNClassifier(ClassifierMixin, BaseSCANN):
         proba : ndarray of shape (n_samples, n_classes)
             Columns follow ``classes_``.
         """
-        z = self._outputs(X, by_neuron=True)
-        if z.shape[0] == 1:
-            # One output, the logit of the second class: the softmax of
-            # [0, z] is [expit(-z), expit(z)].
-            proba = np.empty((z.shape[1], 2), dtype=z.dtype)
-            expit(-z[0], out=proba[:, 0])
-            expit(z[0], out=proba[:, 1])
-            return proba
-        # Reduced over the classes of each sample in the network's
-        # (classes x samples) layout, where numpy vectorises over samples.
-        z -= z.max(axis=0)
-        np.exp(z, out=z)
-        z /= z.sum(axis=0)
-        return np.ascontiguousarray(z.T)
+        return class_probabilities(self._outputs(X, by_neuron=True))
 
     def predict_log_proba(self, X):
         """Logarithm of the class probabilities.
@@ -618,7 +605,5 @@ class SCANNClassifier(ClassifierMixin, BaseSCANN):
         -------
         y : ndarray of shape (n_samples,)
         """
-        z = self._outputs(X, by_neuron=True)
-        # Binary: class 1 where its logit beats the first class's 0.
-        codes = (z[0] > 0).astype(np.intp) if z.shape[0] == 1 else z.argmax(axis=0)
+        codes = class_codes(self._outputs(X, by_neuron=True))  # checks fitted
         return self.classes_[codes]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.sparse as sp
+from scipy.special import expit
 
 from ._topology import Topology
 
@@ -41,6 +42,38 @@ def class_logits(outputs: np.ndarray) -> np.ndarray:
     if outputs.shape[1] != 1:
         return outputs
     return np.hstack([np.zeros_like(outputs), outputs])
+
+
+def class_probabilities(outputs: np.ndarray) -> np.ndarray:
+    """Class probabilities, one row per sample, from outputs by neuron.
+
+    ``outputs`` holds one row per output neuron (as
+    :meth:`CompactNetwork.outputs_by_neuron` gives them) and is overwritten.
+    The softmax of :func:`class_logits`: for a single output ``z``, that of
+    ``[0, z]``, which is ``[expit(-z), expit(z)]``. The reductions run over
+    the classes of each sample in this layout, where numpy vectorises over
+    samples.
+    """
+    if outputs.shape[0] == 1:
+        proba = np.empty((outputs.shape[1], 2), dtype=outputs.dtype)
+        expit(-outputs[0], out=proba[:, 0])
+        expit(outputs[0], out=proba[:, 1])
+        return proba
+    outputs -= outputs.max(axis=0)
+    np.exp(outputs, out=outputs)
+    outputs /= outputs.sum(axis=0)
+    return np.ascontiguousarray(outputs.T)
+
+
+def class_codes(outputs: np.ndarray) -> np.ndarray:
+    """The index of each sample's largest class logit, from outputs by neuron.
+
+    For a single output ``z`` (logits ``[0, z]``): 1 where ``z > 0``, the
+    first class on a tie as ``argmax`` has it.
+    """
+    if outputs.shape[0] == 1:
+        return (outputs[0] > 0).astype(np.intp)
+    return outputs.argmax(axis=0)
 
 
 class CompactNetwork:
@@ -87,12 +120,10 @@ class CompactNetwork:
             for t in range(topology.n_layers)
         ]
         self._kernels = None
-        self._dense_input = None
 
     def __getstate__(self):
         state = self.__dict__.copy()
-        # Derived from the CSR blocks; not stored.
-        state["_kernels"] = state["_dense_input"] = None
+        state["_kernels"] = None  # derived from the CSR blocks; not stored
         return state
 
     def _block_kernels(self, n_samples: int = 1, dtype=np.float64):
@@ -102,20 +133,27 @@ class CompactNetwork:
         ``"gathered"`` (a dense array over just the source neurons the block
         reads, ``columns``) or ``"csr"`` (the CSR block itself), whichever
         :meth:`_kernel_kind` expects to be cheapest for a batch of
-        ``n_samples`` rows; weights are in ``dtype``. Built on first use for
-        each batch size class and dtype, never pickled.
+        ``n_samples`` rows; weights are in ``dtype``.
         """
+        return self._plan(n_samples, dtype)[0]
+
+    def _plan(self, n_samples: int, dtype):
+        """``(kernels, multiplies_every_input)`` for a batch's size class and dtype.
+
+        Built on first use for each size class and float type, never
+        pickled.
+        """
+        large = n_samples > self.SMALL_BATCH
         dtype = np.float32 if dtype == np.float32 else np.float64
-        key = (n_samples > self.SMALL_BATCH, dtype)
         if self._kernels is None:
             self._kernels = {}
-        if key not in self._kernels:
+        if (large, dtype) not in self._kernels:
             kernels = {}
             for target, entries in self.blocks.items():
                 kernels[target] = []
                 for source, block in entries:
                     columns = np.unique(block.indices)
-                    kind = self._kernel_kind(source, block, columns, key[0])
+                    kind = self._kernel_kind(source, block, columns, large)
                     if kind == "dense":
                         weight, columns = block.toarray().astype(dtype), None
                     elif kind == "gathered":
@@ -123,8 +161,14 @@ class CompactNetwork:
                     else:
                         weight, columns = block.astype(dtype), None
                     kernels[target].append((source, kind, weight, columns))
-            self._kernels[key] = kernels
-        return self._kernels[key]
+            reaching = self._layers_reaching_outputs()
+            dense_input = any(
+                source == 0 and kind == "dense" and target in reaching
+                for target, entries in kernels.items()
+                for source, kind, _, _ in entries
+            )
+            self._kernels[(large, dtype)] = (kernels, dense_input)
+        return self._kernels[(large, dtype)]
 
     #: Up to this many rows a batch is evaluated for latency: numpy's fixed
     #: cost per operation dominates, so blocks stay dense (one BLAS call
@@ -260,19 +304,7 @@ class CompactNetwork:
         the ReLU keeps it) into an output. A caller may then check the
         outputs instead of all of ``X``.
         """
-        dtype = np.float32 if dtype == np.float32 else np.float64
-        key = (n_samples > self.SMALL_BATCH, dtype)
-        # getattr: networks pickled before this cache existed lack it.
-        if getattr(self, "_dense_input", None) is None:
-            self._dense_input = {}
-        if key not in self._dense_input:
-            reaching = self._layers_reaching_outputs()
-            self._dense_input[key] = any(
-                source == 0 and kind == "dense" and target in reaching
-                for target, entries in self._block_kernels(n_samples, dtype).items()
-                for source, kind, _, _ in entries
-            )
-        return self._dense_input[key]
+        return self._plan(n_samples, dtype)[1]
 
     def _layers_reaching_outputs(self) -> set[int]:
         """Layers with at least one neuron on a path of connections to an output."""

@@ -89,8 +89,9 @@ def _initializer(scope, container, prefix, array, proto):
     return name
 
 
-def _node(scope, container, op_type, inputs, prefix, **attributes):
-    output = scope.get_unique_variable_name(prefix)
+def _node(scope, container, op_type, inputs, prefix, *, output=None, **attributes):
+    """Add an ``op_type`` node; its output is ``output``, or a new name."""
+    output = scope.get_unique_variable_name(prefix) if output is None else output
     container.add_node(
         op_type,
         inputs,
@@ -111,15 +112,7 @@ def _add_affine(scope, container, source, weight, bias, proto, *, output=None):
         "matmul",
     )
     bias_name = _initializer(scope, container, "bias", bias, proto)
-    if output is None:
-        return _node(scope, container, "Add", [product, bias_name], "affine")
-    container.add_node(
-        "Add",
-        [product, bias_name],
-        [output],
-        name=scope.get_unique_operator_name("Add"),
-    )
-    return output
+    return _node(scope, container, "Add", [product, bias_name], "affine", output=output)
 
 
 def _network_graph(scope, container, network: CompactNetwork, X, proto, *, binary):
@@ -265,13 +258,8 @@ def _reducer_affine_map(
     ValueError
         If the fitted method is not a linear map (kernel PCA, Isomap).
     """
+    _check_linear(reducer)
     method = reducer.method_
-    if method not in LINEAR_METHODS:
-        raise ValueError(
-            f"DimensionalityReducer with method {method!r} is not convertible to "
-            "ONNX: its fitted transform is not a linear map. Linear methods: "
-            f"{list(LINEAR_METHODS)}."
-        )
 
     def transform(X):
         if reducer.scaler_ is not None:
@@ -295,6 +283,16 @@ def _reducer_affine_map(
             f"the fitted {method!r} reduction is not an affine map"
         )
     return weight, bias
+
+
+def _check_linear(reducer) -> None:
+    """Refuse, by name, a fitted reducer whose transform is not a linear map."""
+    if reducer.method_ not in LINEAR_METHODS:
+        raise ValueError(
+            f"DimensionalityReducer with method {reducer.method_!r} is not "
+            "convertible to ONNX: its fitted transform is not a linear map. "
+            f"Linear methods: {list(LINEAR_METHODS)}."
+        )
 
 
 def _reducer_shape(operator):
@@ -328,10 +326,10 @@ def _standardizer_shape(operator):
 
 def _standardizer_converter(scope, operator, container):
     """``make_dr_scann``'s standardizing step: ``x / scale - mean / scale``."""
+    # The scaler always scales; it centres only dense input.
     scaler = operator.raw_operator.scaler_
-    n_features = operator.raw_operator.n_features_in_
-    scale = np.ones(n_features) if scaler.scale_ is None else scaler.scale_
-    mean = np.zeros(n_features) if scaler.mean_ is None else scaler.mean_
+    scale = scaler.scale_
+    mean = np.zeros_like(scale) if scaler.mean_ is None else scaler.mean_
     proto = _proto_dtype(operator)
     X = _cast_input(scope, operator, container, proto)
     scaled = _node(
@@ -341,11 +339,13 @@ def _standardizer_converter(scope, operator, container):
         [X, _initializer(scope, container, "inverse_scale", 1.0 / scale, proto)],
         "scaled",
     )
-    container.add_node(
+    _node(
+        scope,
+        container,
         "Add",
         [scaled, _initializer(scope, container, "shift", -mean / scale, proto)],
-        [operator.outputs[0].full_name],
-        name=scope.get_unique_operator_name("Add"),
+        "standardized",
+        output=operator.outputs[0].full_name,
     )
 
 
@@ -444,14 +444,8 @@ def to_onnx(model, X=None, **kwargs):
     """
     check_is_fitted(model)
     for step in _steps(model):
-        if isinstance(step, DimensionalityReducer) and (
-            step.method_ not in LINEAR_METHODS
-        ):
-            raise ValueError(
-                f"DimensionalityReducer with method {step.method_!r} is not "
-                "convertible to ONNX: its fitted transform is not a linear map. "
-                f"Linear methods: {list(LINEAR_METHODS)}."
-            )
+        if isinstance(step, DimensionalityReducer):
+            _check_linear(step)
     if X is not None and hasattr(model, "n_features_in_"):
         width = np.shape(X)[1] if np.ndim(X) == 2 else None
         if width != model.n_features_in_:
