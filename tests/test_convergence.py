@@ -147,24 +147,6 @@ def test_max_iter_caps_the_start_and_warns(iris):
         )
 
 
-@pytest.mark.parametrize(("early_stopping", "restart"), [(False, 20.0), (True, 1.0)])
-def test_a_converged_start_fine_tunes_at_the_learning_rate(
-    early_stopping, restart, iris, monkeypatch
-):
-    X, y = iris
-    peaks, train = [], Trainer.train
-
-    def recording(self, epochs, **kwargs):
-        peaks.append(kwargs.get("peak_learning_rate"))
-        return train(self, epochs, **kwargs)
-
-    monkeypatch.setattr(Trainer, "train", recording)
-    SCANNClassifier(
-        learning_rate=0.004, early_stopping=early_stopping, random_state=0, **QUICK
-    ).fit(X, y)
-    assert peaks[-1] == pytest.approx(restart * 0.004)
-
-
 # -- alpha="auto" ---------------------------------------------------------------
 
 

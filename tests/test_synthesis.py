@@ -209,11 +209,16 @@ def test_fixed_schedule_runs_every_round(iris):
 
 
 @pytest.mark.parametrize(
-    ("estimator", "start", "restart"),
-    [(SCANNClassifier, 1.0, 20.0), (SCANNRegressor, 2.0, 1.0)],
+    ("estimator", "extra", "start", "restart"),
+    [
+        (SCANNClassifier, {}, 1.0, 20.0),
+        (SCANNRegressor, {}, 2.0, 1.0),
+        # a start trained to convergence fine-tunes at the learning rate
+        (SCANNClassifier, {"early_stopping": True}, 1.0, 1.0),
+    ],
 )
 def test_start_and_fine_tune_peak_at_their_multiples_of_the_learning_rate(
-    estimator, start, restart, iris, monkeypatch
+    estimator, extra, start, restart, iris, monkeypatch
 ):
     X, y = iris
     peaks, train = [], Trainer.train
@@ -223,7 +228,7 @@ def test_start_and_fine_tune_peak_at_their_multiples_of_the_learning_rate(
         return train(self, epochs, **kwargs)
 
     monkeypatch.setattr(Trainer, "train", recording)
-    params = {**QUICK, "learning_rate": 0.004, "random_state": 0}
+    params = {**QUICK, **extra, "learning_rate": 0.004, "random_state": 0}
     estimator(**params).fit(X, y)
     # the start at its peak, the steps at the learning rate, the fine-tune last
     assert peaks[0] == pytest.approx(start * 0.004)
